@@ -1,0 +1,95 @@
+#pragma once
+// Phase-jump detection over a stack: the published method (Viotto & Bookhagen),
+// streamed in blocks of pairs. One DetectResult feeds the CLI, the catalogue and QGIS.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pjd/progress.hpp"
+#include "pjd/stack.hpp"
+
+namespace pjd {
+
+inline constexpr int kDetectSchemaVersion = 1;
+
+struct DetectParams {
+  int n_burst = 0;                  ///< B, bursts per sub-swath (>= 2); b = B-1 seams
+  std::string method = "published";
+  double pct = 0.25;                ///< --pct: percentile of row counts, as a fraction (0-1)
+  double cmin = 0.75;               ///< --cmin: minimum coherence for a cell to count
+  bool mask_avg_coh = false;        ///< --msk-avgCoh: force the average-coherence mask on
+  double pj_thr_mm = 5.0;           ///< --pj-thr: ramp threshold for exclusion, mm
+  std::optional<std::pair<std::size_t, std::size_t>> sub_x;  ///< --sub-x X0 X1 (any order)
+  std::optional<std::string> pair;  ///< --pair YYYYMMDD_yyyymmdd: analyse one pair only
+  unsigned threads = 0;             ///< worker threads; 0 = every core
+  std::size_t block_bytes = 256u << 20;  ///< target bytes of one block of pairs (both datasets)
+};
+
+/// Per-pair statistics (numpy conventions, rounded to 2 decimals) and outcome.
+struct PairResult {
+  std::string pair;           ///< YYYYMMDD_yyyymmdd
+  int btemp_days = 0;
+  double coh_median = NAN, coh_mean = NAN, coh_std = NAN;
+  double grad_median_mm = NAN, grad_mean_mm = NAN, grad_std_mm = NAN;
+  bool skipped = false;       ///< mean coherence < 0.4: left out of the assessment
+  std::optional<double> ramp_mm;  ///< accumulated jump (Eq. 8); empty when not assessed
+  bool excluded = false;      ///< ramp_mm >= pj_thr_mm
+};
+
+/// A seam row found by the refinement, with the number of pairs that flagged it.
+struct SeamRow {
+  std::size_t row = 0;        ///< first row after the seam (reference convention)
+  std::size_t votes = 0;      ///< pairs whose coarse peaks include this row
+  double median_grad_mm = NAN;  ///< median over pairs of the row's median |gradient|
+};
+
+/// Row profiles, (pairs x rows) row-major, for all pairs analysed (skipped included).
+struct Profiles {
+  std::size_t n_pairs = 0;
+  std::size_t length = 0;
+  std::vector<float> intensity_pct;   ///< % of valid cells with g >= median, 1 decimal; NaN = no data
+  std::vector<std::int16_t> counts;   ///< valid cells per row (C)
+  std::vector<float> median_grad_mm;  ///< median |azimuth gradient| per row, mm; NaN = no data
+};
+
+struct DetectResult {
+  int schema_version = kDetectSchemaVersion;
+  DetectParams params;
+  // Stack identity.
+  std::string stack_file;
+  std::size_t length = 0, width = 0;   ///< full stack size
+  std::size_t x0 = 0, x1 = 0;          ///< analysed columns [x0, x1)
+  std::size_t n_pairs_stack = 0;
+  std::string orbit_direction, platform;
+  double wavelength_m = NAN;
+  std::string first_date, last_date;
+  // Outcome.
+  std::vector<PairResult> pairs;       ///< in stack order (one entry with --pair)
+  std::vector<SeamRow> seams;          ///< ascending rows
+  std::vector<std::string> warnings;
+  std::vector<std::string> skipped_pairs;   ///< mean coherence < 0.4, stack order
+  std::vector<std::string> excluded_pairs;  ///< ramp >= threshold, sorted by name
+  std::vector<std::string> excluded_dates;  ///< sorted
+  double row_count_threshold = NAN;    ///< the reliability threshold actually applied to C
+  bool avg_coh_mask_used = false;
+  bool avg_coh_mask_auto = false;      ///< switched on by the dynamic threshold
+  std::vector<std::int32_t> avg_coh_mask_counts;  ///< per row, when the mask is used
+  Profiles profiles;
+  std::map<std::string, double> timings_s;  ///< stage -> wall seconds
+};
+
+/// Runs the detector. Throws pjd::Error (Usage for bad parameters, Data for an
+/// unsuitable stack). Reports progress in [0, 1].
+DetectResult detect(const Stack& stack, const DetectParams& params, const ProgressFn& progress = {});
+
+/// The whole result as JSON (summary.json), with schema_version.
+nlohmann::json to_json(const DetectResult& result);
+
+}  // namespace pjd

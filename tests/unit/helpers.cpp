@@ -1,0 +1,47 @@
+#include "helpers.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_config.hpp"
+
+namespace pjd::test {
+
+TempDir::TempDir(const std::string& name) {
+  path_ = std::filesystem::path(kBuildDir) / "test_tmp" / (name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+static std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult run_pjd(const std::string& args) {
+  static int counter = 0;
+  const auto base = std::filesystem::path(kBuildDir) / "test_tmp" /
+                    ("run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::create_directories(base.parent_path());
+  const std::string cmd = std::string(kPjdExe) + " " + args + " >" + base.string() + ".out 2>" + base.string() + ".err";
+  RunResult r;
+  const int status = std::system(cmd.c_str());
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(base.string() + ".out");
+  r.err = slurp(base.string() + ".err");
+  std::filesystem::remove(base.string() + ".out");
+  std::filesystem::remove(base.string() + ".err");
+  return r;
+}
+
+}  // namespace pjd::test

@@ -1,0 +1,31 @@
+#pragma once
+// Shared helpers for the unit tests.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace pjd::test {
+
+/// A fresh, empty directory under the build tree, removed when the object dies.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Result of running the pjd executable.
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+/// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
+RunResult run_pjd(const std::string& args);
+
+}  // namespace pjd::test
