@@ -85,7 +85,13 @@ struct DetectResult {
   std::map<std::string, double> timings_s;  ///< stage -> wall seconds
 };
 
-/// Runs the detector. Throws pjd::Error (Usage for bad parameters, Data for an
+/// Checks parameters against the stack before any work: B >= 2, radar coordinates,
+/// --sub-x within the width, a known --pair, enough rows for B bursts, cmin/pct/thr
+/// ranges. Throws pjd::Error (Usage for bad options, Data for an unsuitable stack).
+/// Returns the parameters normalised (sub_x sorted).
+DetectParams validate_params(const Stack& stack, const DetectParams& params);
+
+/// Runs the detector (calls validate_params first). Throws pjd::Error (Usage for bad parameters, Data for an
 /// unsuitable stack). Reports progress in [0, 1].
 DetectResult detect(const Stack& stack, const DetectParams& params, const ProgressFn& progress = {});
 
