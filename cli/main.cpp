@@ -57,14 +57,14 @@ int main(int argc, char** argv) {
     if (!help_topic.empty()) {
       for (auto* sub : app.get_subcommands({})) {
         if (sub->get_name() == help_topic) {
-          std::cout << sub->help();
+          std::cout << sub->get_formatter()->make_help(sub, "pjd " + help_topic, CLI::AppFormatMode::Normal);
           return 0;
         }
       }
       std::cerr << "pjd: unknown command '" << help_topic << "'\n";
       return 2;
     }
-    std::cout << app.help();
+    std::cout << app.get_formatter()->make_help(&app, "pjd", CLI::AppFormatMode::Normal);
     return app.get_subcommands().empty() && argc > 1 ? 2 : 0;
   }
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libhdf5-dev hdf5-plugin-lzf hdf5-tools
+  libhdf5-dev hdf5-plugin-lzf liblzf-dev hdf5-tools
   libgdal-dev gdal-bin netcdf-bin
   libproj-dev proj-bin
   libsqlite3-dev sqlite3

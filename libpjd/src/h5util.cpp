@@ -2,6 +2,10 @@
 
 #include <H5PLpublic.h>
 
+extern "C" {
+#include <liblzf/lzf.h>
+}
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -26,11 +30,27 @@ void Handle::reset() noexcept {
   id_ = H5I_INVALID_HID;
 }
 
+static bool lzf_works = false;
+
+bool lzf_available() {
+  init_library();
+  return lzf_works && H5Zfilter_avail(kLzfFilter) > 0;
+}
+
 void init_library() {
   static std::once_flag once;
   std::call_once(once, [] {
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    // Debian 12's hdf5-plugin-lzf (3.7.0-8) leaves lzf_compress/lzf_decompress
+    // unresolved and does not depend on liblzf: it only loads when the process
+    // already holds those symbols. This round trip through liblzf makes every
+    // program linked with libpjd load liblzf, so the plugin resolves.
+    const char probe[] = "pjd lzf probe, pjd lzf probe, pjd lzf probe";
+    char packed[128], unpacked[128];
+    const unsigned n = lzf_compress(probe, sizeof probe, packed, sizeof packed);
+    lzf_works = n > 0 && lzf_decompress(packed, n, unpacked, sizeof unpacked) == sizeof probe &&
+                std::memcmp(probe, unpacked, sizeof probe) == 0;
     // Debian's hdf5-plugin-lzf installs the filter here; HDF5's built-in default
     // plugin path may not include it, and HDF5_PLUGIN_PATH may be unset.
     if (std::getenv("HDF5_PLUGIN_PATH") == nullptr) {

@@ -38,6 +38,9 @@ class Handle {
 /// Safe to call many times; does the work once.
 void init_library();
 
+/// True when the LZF filter (h5py's, id 32000) can be used for reading and writing.
+bool lzf_available();
+
 /// True when the file starts with the HDF5 signature.
 bool is_hdf5(const std::string& path);
 
