@@ -18,7 +18,7 @@ echo "== build (Debug, ASan + UBSan, -Werror)"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPJD_WERROR=ON -DPJD_SANITIZE=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 echo "== tests under ASan + UBSan"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:suppressions=$top/tests/sanitizers/lsan.supp"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export LSAN_OPTIONS="suppressions=$top/tests/sanitizers/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd build/asan && ctest --output-on-failure -j"$jobs")
