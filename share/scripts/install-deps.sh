@@ -10,7 +10,7 @@ PACKAGES=(
   libproj-dev proj-bin
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev catch2
-  python3-mintpy python3-h5py python3-numpy
+  python3-mintpy python3-h5py python3-numpy python3-gdal
 )
 
 missing=()

@@ -1,0 +1,127 @@
+#pragma once
+// The catalogue: every detection recorded in one SQLite file that is also a GeoPackage.
+//
+// Layout: db/layout_*.sql, applied in order inside one transaction. Opening an older
+// catalogue upgrades it; a newer one is refused. Writes use WAL and a busy timeout so
+// that several pjd processes can record into one catalogue at once.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pjd/detect.hpp"
+#include "pjd/stack.hpp"
+
+struct sqlite3;
+
+namespace pjd {
+
+class Catalog;
+namespace detail {
+::sqlite3* raw_handle(Catalog& catalog);  // test hook, see catalog_internal.hpp
+}
+
+/// The newest catalogue layout this pjd knows.
+int catalog_layout_version();
+
+/// PJD_CATALOG, else $XDG_DATA_HOME/pjd/catalog.gpkg, else ~/.local/share/pjd/catalog.gpkg.
+std::filesystem::path default_catalog_path();
+
+/// How a stack is recognised (see db/layout_0001.sql).
+struct StackFingerprint {
+  std::string identity;     ///< stable across moves and growth
+  std::string fingerprint;  ///< changes when pairs are added, removed or rewritten
+};
+StackFingerprint fingerprint_stack(const Stack& stack);
+
+/// A result table: column names, rows of JSON scalars, and optional notes for people.
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<nlohmann::json>> rows;
+  std::vector<std::string> notes;
+};
+
+/// Labels a user may attach to a recorded run's stack.
+struct RunLabels {
+  std::optional<std::string> project;
+  std::optional<int> track;
+  std::string summary_path;
+  std::size_t n_pairs_reused = 0;
+};
+
+/// Filters for the across-projects bad-dates query.
+struct BadDateFilter {
+  std::optional<std::string> platform;
+  std::optional<std::string> orbit;  ///< "ASCENDING"/"DESCENDING" (or asc/desc)
+  std::optional<int> track;
+  std::optional<std::string> from;   ///< YYYYMMDD inclusive
+  std::optional<std::string> to;     ///< YYYYMMDD inclusive
+};
+
+/// Profiles stored for one pair (what detect computes per pair), for incremental runs.
+struct StoredProfile {
+  PairResult stats;
+  std::vector<float> intensity_pct;
+  std::vector<std::int16_t> counts_cts;
+  std::vector<float> median_grad_mm;
+};
+
+class Catalog {
+ public:
+  enum class Mode { ReadWrite, ReadOnly };
+  /// Opens (creating it when missing, in ReadWrite mode) and upgrades the catalogue.
+  /// Throws pjd::Error: not a catalogue, newer layout, read-only file, disk full...
+  static Catalog open(const std::filesystem::path& file, Mode mode = Mode::ReadWrite);
+
+  Catalog(Catalog&&) noexcept;
+  Catalog& operator=(Catalog&&) noexcept;
+  ~Catalog();
+
+  const std::filesystem::path& file() const;
+  int layout_version() const;
+
+  /// Records a finished run, with its stack, pairs, seams, dates, in one transaction.
+  /// Returns the run id.
+  std::int64_t record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels = {});
+
+  /// Stack id known for this identity, if any.
+  std::optional<std::int64_t> find_stack(const std::string& identity) const;
+  /// The latest run of a stack with exactly this fingerprint and method, if any.
+  std::optional<std::int64_t> find_run(const std::string& fingerprint, const std::string& method) const;
+  /// The burst count used by the latest run of the stack with this identity.
+  std::optional<int> previous_n_burst(const std::string& identity) const;
+
+  /// Stored per-pair profiles of a stack for the given analysis columns and cmin.
+  std::vector<std::pair<std::string, StoredProfile>> load_profiles(std::int64_t stack_id, std::size_t x0,
+                                                                   std::size_t x1, double cmin) const;
+
+  // Queries (read-only).
+  Table stacks() const;
+  Table runs(std::optional<std::int64_t> stack_id = {}) const;
+  Table pairs(std::int64_t run_id, bool excluded_only = false) const;
+  Table seams(std::int64_t run_id) const;
+  Table dates(std::int64_t run_id) const;
+  Table history(std::int64_t stack_id) const;
+  Table bad_dates(const BadDateFilter& filter) const;
+  Table compare(std::int64_t run_a, std::int64_t run_b) const;
+
+  /// Deletes a run (or a stack with all its runs) in one transaction. Returns rows deleted (0 = unknown id).
+  int forget_run(std::int64_t run_id);
+  int forget_stack(std::int64_t stack_id);
+
+  /// Resolves a stack given as id, identity, or path (as recorded). Throws Usage when unknown.
+  std::int64_t resolve_stack(const std::string& key) const;
+
+  struct Impl;  ///< opaque
+  friend ::sqlite3* detail::raw_handle(Catalog&);
+
+ private:
+  explicit Catalog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pjd
