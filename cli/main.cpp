@@ -3,6 +3,9 @@
 
 #include <iostream>
 #include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "pjd/error.hpp"
@@ -18,6 +21,41 @@ std::vector<Command>& registry() {
 std::string resolve_progress_mode(const std::string& mode) {
   if (mode != "auto") return mode;
   return isatty(STDERR_FILENO) ? "bar" : "none";
+}
+
+/// The options of one (sub)command as JSON, for front ends that build forms from it
+/// (the QGIS provider): name, flags, description, type, choices, default, required.
+nlohmann::json help_json(const CLI::App& app, const std::string& command) {
+  nlohmann::json opts = nlohmann::json::array();
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->get_lnames().size() == 1 && (o->get_lnames()[0] == "help" || o->get_lnames()[0] == "help-json")) continue;
+    nlohmann::json j;
+    std::string name = o->get_positional() ? o->get_name() : (o->get_lnames().empty() ? o->get_snames().front() : o->get_lnames().front());
+    j["name"] = name;
+    j["positional"] = o->get_positional();
+    j["flags"] = nlohmann::json::array();
+    for (const auto& l : o->get_lnames()) j["flags"].push_back("--" + l);
+    for (const auto& sn : o->get_snames()) j["flags"].push_back("-" + sn);
+    j["description"] = o->get_description();
+    std::string type = o->get_type_name();
+    nlohmann::json choices = nullptr;
+    if (auto b = type.find(":{"); b != std::string::npos) {
+      choices = nlohmann::json::array();
+      std::string list = type.substr(b + 2, type.find('}', b) - b - 2);
+      std::stringstream ss(list);
+      std::string item;
+      while (std::getline(ss, item, ',')) choices.push_back(item);
+      type = type.substr(0, b);
+    }
+    const bool flag = o->get_expected_min() == 0;
+    j["type"] = flag ? "FLAG" : type;
+    j["choices"] = choices;
+    j["default"] = o->get_default_str().empty() ? nlohmann::json(nullptr) : nlohmann::json(o->get_default_str());
+    j["required"] = o->get_required();
+    j["count"] = flag ? 0 : o->get_expected_max() >= 1 << 20 ? -1 : o->get_expected_max();
+    opts.push_back(std::move(j));
+  }
+  return {{"command", command}, {"description", app.get_description()}, {"options", opts}};
 }
 
 }  // namespace pjd::cli
@@ -39,6 +77,23 @@ int main(int argc, char** argv) {
   CLI::App* help = app.add_subcommand("help", "Show help for pjd or for one subcommand");
   std::string help_topic;
   help->add_option("command", help_topic, "Subcommand to describe");
+
+  // `pjd COMMAND [SUB] --help-json`: the command's options as JSON, without running it.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) != "--help-json") continue;
+    const CLI::App* target = &app;
+    std::string name = "pjd";
+    for (int k = 1; k < i; ++k) {
+      const CLI::App* next = nullptr;
+      for (const CLI::App* sub : target->get_subcommands([](const CLI::App*) { return true; }))
+        if (sub->get_name() == argv[k]) next = sub;
+      if (!next) break;
+      target = next;
+      name += std::string(" ") + argv[k];
+    }
+    std::cout << help_json(*target, name).dump(2) << "\n";
+    return 0;
+  }
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,37 @@
+// Front-end behaviour shared by every subcommand.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+
+TEST_CASE("--help-json describes a command's options", "[cli]") {
+  auto r = pjd::test::run_pjd("info --help-json");
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["command"] == "pjd info");
+  REQUIRE(j["options"].size() == 2);
+  CHECK(j["options"][0]["name"] == "STACK");
+  CHECK(j["options"][0]["required"] == true);
+  CHECK(j["options"][1]["choices"] == nlohmann::json::array({"text", "json"}));
+  CHECK(j["options"][1]["default"] == "text");
+
+  r = pjd::test::run_pjd("catalog pairs --help-json");
+  REQUIRE(r.exit_code == 0);
+  const auto p = nlohmann::json::parse(r.out);
+  CHECK(p["command"] == "pjd catalog pairs");
+  bool excluded_is_flag = false;
+  for (const auto& o : p["options"])
+    if (o["name"] == "excluded") excluded_is_flag = o["type"] == "FLAG";
+  CHECK(excluded_is_flag);
+}
+
+TEST_CASE("unknown commands and options are usage errors", "[cli]") {
+  auto r = pjd::test::run_pjd("frobnicate");
+  CHECK(r.exit_code == 2);
+  r = pjd::test::run_pjd("info --no-such-option x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no-such-option") != std::string::npos);
+  r = pjd::test::run_pjd("help nosuch");
+  CHECK(r.exit_code == 2);
+}
