@@ -5,7 +5,7 @@
 
 #include "helpers.hpp"
 
-TEST_CASE("--help-json describes a command's options", "[cli]") {
+TEST_CASE("the help-json option describes a command's options", "[cli]") {
   auto r = pjd::test::run_pjd("info --help-json");
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
