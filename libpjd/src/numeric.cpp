@@ -95,7 +95,9 @@ double round_dec(double x, int decimals) {
 }
 
 float round_dec_f32(float x, int decimals) {
-  return static_cast<float>(round_dec(static_cast<double>(x), decimals));
+  const float f = static_cast<float>(std::pow(10.0, decimals));
+  const float y = std::nearbyint(x * f);
+  return y / f;
 }
 
 template float nanmean<float>(const float*, std::size_t, std::vector<float>&);

@@ -70,8 +70,8 @@ T nanmedian(const T* a, std::size_t n, std::vector<T>& scratch);
 /// np.round(x, decimals) on a float64: rint(x * 10^d) / 10^d (half to even).
 double round_dec(double x, int decimals);
 
-/// np.round(np.float32 x, decimals) under numpy 1.24: computed in float64 and cast
-/// back to float32.
+/// np.round(np.float32 x, decimals) under numpy 1.24: computed in float32
+/// (rint(x * 10^d) / 10^d, each step rounded to float32; 2.675f -> 2.68f).
 float round_dec_f32(float x, int decimals);
 
 }  // namespace pjd::num
