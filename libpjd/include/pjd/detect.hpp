@@ -41,6 +41,9 @@ struct PairResult {
   bool skipped = false;       ///< mean coherence < 0.4: left out of the assessment
   std::optional<double> ramp_mm;  ///< accumulated jump (Eq. 8); empty when not assessed
   bool excluded = false;      ///< ramp_mm >= pj_thr_mm
+  /// Median |azimuth gradient| (mm) of the pair at each seam row (same order as
+  /// DetectResult::seams); NaN where the row has no value or the pair is skipped.
+  std::vector<double> seam_grad_mm;
 };
 
 /// A seam row found by the refinement, with the number of pairs that flagged it.
@@ -77,7 +80,12 @@ struct DetectResult {
   std::vector<std::string> skipped_pairs;   ///< mean coherence < 0.4, stack order
   std::vector<std::string> excluded_pairs;  ///< ramp >= threshold, sorted by name
   std::vector<std::string> excluded_dates;  ///< sorted
+  /// Pairs without a ramp (skipped, or no value at any seam row), sorted by name:
+  /// the list the reference writes as "pairs skipped from assessment".
+  std::vector<std::string> unassessed_pairs;
   double row_count_threshold = NAN;    ///< the reliability threshold actually applied to C
+  double row_count_percentile = NAN;   ///< P: the pct-th percentile of the row counts
+  double row_count_width = NAN;        ///< p: effective width * pct
   bool avg_coh_mask_used = false;
   bool avg_coh_mask_auto = false;      ///< switched on by the dynamic threshold
   std::vector<std::int32_t> avg_coh_mask_counts;  ///< per row, when the mask is used

@@ -1,0 +1,369 @@
+// detect(): the published method, streamed over the stack in blocks of pairs.
+// The calling thread reads (HDF5 stays on one thread) while a block runner thread
+// processes the previous block with `threads` workers.
+#include "pjd/detect.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "numeric.hpp"
+#include "pjd/error.hpp"
+#include "published.hpp"
+
+namespace pjd {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Runs fn(i) for i in [0, n) on `threads` threads (fn(i, worker)). Rethrows the
+/// first exception after all threads have finished.
+template <typename Fn>
+void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+  const unsigned t = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), std::max<std::size_t>(n, 1)));
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr err;
+  std::mutex err_mu;
+  auto work = [&](unsigned w) {
+    try {
+      for (std::size_t i = next++; i < n; i = next++) fn(i, w);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(err_mu);
+      if (!err) err = std::current_exception();
+      next = n;
+    }
+  };
+  if (t == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(t);
+    for (unsigned w = 0; w < t; ++w) pool.emplace_back(work, w);
+    for (auto& th : pool) th.join();
+  }
+  if (err) std::rethrow_exception(err);
+}
+
+struct Block {
+  std::size_t p0 = 0, p1 = 0;  ///< positions in the analysed pair list
+  std::vector<float> unw, coh;
+};
+
+}  // namespace
+
+DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress) {
+  const auto t_total = Clock::now();
+  const DetectParams params = validate_params(stack, params_in);
+
+  DetectResult res;
+  res.params = params;
+  res.stack_file = stack.file().string();
+  res.length = stack.length();
+  res.width = stack.width();
+  res.n_pairs_stack = stack.n_pairs();
+  res.orbit_direction = stack.orbit_direction();
+  res.platform = stack.platform();
+  res.wavelength_m = stack.wavelength_m();
+  {
+    const auto dates = stack.dates();
+    if (!dates.empty()) {
+      res.first_date = dates.front();
+      res.last_date = dates.back();
+    }
+  }
+  const std::size_t rows = stack.length();
+  res.x0 = params.sub_x ? params.sub_x->first : 0;
+  res.x1 = params.sub_x ? params.sub_x->second : stack.width();
+  const std::size_t x0 = res.x0, x1 = res.x1, cols = x1 - x0;
+  const std::size_t plane = rows * cols;
+  const int n_burst = params.n_burst;
+  const unsigned threads = params.threads ? params.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  // The analysed pairs: every pair of the stack (dropIfgram ignored), or the one --pair.
+  std::vector<std::size_t> pair_idx;
+  if (params.pair) {
+    auto i = stack.pair_index(*params.pair);
+    if (!i) throw_usage("pair " + *params.pair + " is not in " + stack.file().string());
+    pair_idx.push_back(*i);
+  } else {
+    for (std::size_t i = 0; i < stack.n_pairs(); ++i) pair_idx.push_back(i);
+  }
+  const std::size_t np = pair_idx.size();
+  const bool full_stack = !params.pair;
+  const auto& keep = stack.keep();
+
+  // Per-pair outputs, (pairs x rows).
+  std::vector<double> intensity(np * rows), med_grad(np * rows);
+  std::vector<std::int32_t> counts(np * rows, -999);
+  std::vector<published::PairStats> stats(np);
+  // Temporal mean of coherence over kept pairs (step 12), accumulated in the same pass.
+  std::vector<float> coh_sum(plane, 0.0f);
+  std::vector<std::int32_t> coh_cnt(plane, 0);
+  bool coh_accumulated = false;
+
+  const std::vector<std::string> dsets{"unwrapPhase", "coherence"};
+  double t_read = 0, t_compute = 0;
+
+  // Reads [p0, p1) of the positions `list` (which are contiguous stack indices).
+  auto read_block = [&](Block& b, const std::vector<std::size_t>& list, std::size_t p0, std::size_t p1,
+                        bool with_unw) {
+    const auto t0 = Clock::now();
+    b.p0 = p0;
+    b.p1 = p1;
+    const std::size_t n = (p1 - p0) * plane;
+    b.coh.resize(n);
+    stack.read("coherence", list[p0], list[p0] + (p1 - p0), x0, x1, b.coh.data());
+    if (with_unw) {
+      b.unw.resize(n);
+      stack.read("unwrapPhase", list[p0], list[p0] + (p1 - p0), x0, x1, b.unw.data());
+    }
+    t_read += seconds_since(t0);
+  };
+  auto accumulate_block = [&](const Block& b, const std::vector<std::size_t>& list) {
+    // Cells split by row ranges; within a cell, pairs are added in stack order (numpy's order).
+    const std::size_t chunk = std::max<std::size_t>(1, rows / (4 * threads));
+    const std::size_t nchunks = (rows + chunk - 1) / chunk;
+    parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
+      const std::size_t r0 = ci * chunk, r1 = std::min(rows, r0 + chunk);
+      for (std::size_t q = b.p0; q < b.p1; ++q) {
+        if (!keep[list[q]]) continue;
+        const float* c = b.coh.data() + (q - b.p0) * plane + r0 * cols;
+        published::avg_coh_accumulate(c, (r1 - r0) * cols, coh_sum.data() + r0 * cols, coh_cnt.data() + r0 * cols);
+      }
+    });
+  };
+
+  // One streaming pass.
+  {
+    const std::size_t bp = params.pair ? 1 : std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
+    const std::size_t nb = (np + bp - 1) / bp;
+    std::vector<published::PairScratch> scratch(threads);
+    Block bufs[2];
+    if (nb > 0) read_block(bufs[0], pair_idx, 0, std::min(np, bp), true);
+    for (std::size_t k = 0; k < nb; ++k) {
+      Block& cur = bufs[k % 2];
+      std::exception_ptr err;
+      double t_block = 0;
+      std::thread runner([&] {
+        const auto t0 = Clock::now();
+        try {
+          parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
+            const std::size_t q = cur.p0 + i;
+            stats[q] = published::process_pair(cur.unw.data() + i * plane, cur.coh.data() + i * plane, rows, cols,
+                                               params.cmin, res.wavelength_m, intensity.data() + q * rows,
+                                               counts.data() + q * rows, med_grad.data() + q * rows, scratch[w]);
+          });
+          if (full_stack) accumulate_block(cur, pair_idx);
+        } catch (...) {
+          err = std::current_exception();
+        }
+        t_block = seconds_since(t0);
+      });
+      try {
+        if (k + 1 < nb) read_block(bufs[(k + 1) % 2], pair_idx, (k + 1) * bp, std::min(np, (k + 2) * bp), true);
+      } catch (...) {
+        runner.join();
+        throw;
+      }
+      runner.join();
+      t_compute += t_block;
+      if (err) std::rethrow_exception(err);
+      report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
+    }
+    coh_accumulated = full_stack;
+  }
+
+  const auto t_analyse = Clock::now();
+  // Per-pair results and profiles.
+  std::vector<bool> skipped(np);
+  res.pairs.resize(np);
+  for (std::size_t q = 0; q < np; ++q) {
+    const Pair& pr = stack.pairs()[pair_idx[q]];
+    PairResult& r = res.pairs[q];
+    r.pair = pr.name();
+    r.btemp_days = pr.btemp_days();
+    r.coh_median = stats[q].coh_median;
+    r.coh_mean = stats[q].coh_mean;
+    r.coh_std = stats[q].coh_std;
+    r.grad_median_mm = stats[q].grad_median_mm;
+    r.grad_mean_mm = stats[q].grad_mean_mm;
+    r.grad_std_mm = stats[q].grad_std_mm;
+    r.skipped = stats[q].skipped;
+    skipped[q] = r.skipped;
+    if (r.skipped) res.skipped_pairs.push_back(r.pair);
+  }
+  res.profiles.n_pairs = np;
+  res.profiles.length = rows;
+  res.profiles.intensity_pct.resize(np * rows);
+  res.profiles.median_grad_mm.resize(np * rows);
+  res.profiles.counts.resize(np * rows);
+  constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+  for (std::size_t i = 0; i < np * rows; ++i) {
+    res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaNf : static_cast<float>(intensity[i]);
+    res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaNf : static_cast<float>(med_grad[i]);
+    res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
+  }
+  if (!res.skipped_pairs.empty())
+    res.warnings.push_back("Excluding a total of " + std::to_string(res.skipped_pairs.size()) +
+                           " pairs from the assessment due to mean coherence < 0.4");
+  if (np > 0 && res.skipped_pairs.size() == np)
+    res.warnings.push_back("Every pair has mean coherence < 0.4: nothing can be assessed.");
+
+  // Step 10.
+  std::vector<double> inten = intensity, mgrad = med_grad;
+  published::nan_zero_and_skipped(inten, skipped, rows);
+  published::nan_zero_and_skipped(mgrad, skipped, rows);
+  const auto counts_nan = published::counts_for_masking(counts, skipped, rows);
+  // Step 11.
+  const auto rel = published::row_reliability(counts_nan, cols, params.pct);
+  published::apply_row_reliability(inten, counts_nan, rel);
+  res.row_count_threshold = rel.threshold;
+  res.row_count_percentile = rel.percentile_count;
+  res.row_count_width = rel.width_count;
+  res.avg_coh_mask_auto = rel.auto_mask;
+  res.avg_coh_mask_used = params.mask_avg_coh || rel.auto_mask;
+  // Step 12.
+  if (res.avg_coh_mask_used) {
+    if (!coh_accumulated) {
+      // --pair mode: one more pass over the coherence of the kept pairs.
+      std::vector<std::size_t> all(stack.n_pairs());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs({"coherence"}, cols, params.block_bytes));
+      Block b;
+      for (std::size_t p0 = 0; p0 < all.size(); p0 += bp) {
+        read_block(b, all, p0, std::min(all.size(), p0 + bp), false);
+        accumulate_block(b, all);
+      }
+    }
+    if (std::none_of(keep.begin(), keep.end(), [](bool k) { return k; }))
+      res.warnings.push_back("Every pair is marked dropped (dropIfgram): the average coherence is undefined "
+                             "and the average-coherence mask removes nothing.");
+    res.avg_coh_mask_counts = published::avg_coh_mask_counts(coh_sum.data(), coh_cnt.data(), rows, cols, params.cmin);
+    published::apply_avg_coh_mask(inten, counts_nan, res.avg_coh_mask_counts);
+  }
+  // Steps 13-15.
+  const auto ylist = published::coarse_detection(inten, rows);
+  const auto refined = published::refine_detection(ylist, mgrad, rows, n_burst);
+  for (std::size_t j = 0; j < refined.rows.size(); ++j)
+    res.seams.push_back(SeamRow{refined.rows[j], refined.votes[j], refined.median_grad[j]});
+  for (auto& w : published::seam_warnings(refined.rows, n_burst, rows)) res.warnings.push_back(w);
+  // Step 16.
+  const auto ramps = published::measure_pj(mgrad, rows, refined.rows, n_burst);
+  // Step 17.
+  std::vector<std::string> assessed;
+  for (std::size_t q = 0; q < np; ++q) {
+    PairResult& r = res.pairs[q];
+    for (auto y : refined.rows) r.seam_grad_mm.push_back(mgrad[q * rows + y]);
+    if (!std::isnan(ramps[q])) {
+      r.ramp_mm = ramps[q];
+      r.excluded = ramps[q] >= params.pj_thr_mm;
+      assessed.push_back(r.pair);
+      if (r.excluded) res.excluded_pairs.push_back(r.pair);
+    } else {
+      res.unassessed_pairs.push_back(r.pair);
+    }
+  }
+  std::sort(assessed.begin(), assessed.end());
+  std::sort(res.excluded_pairs.begin(), res.excluded_pairs.end());
+  std::sort(res.unassessed_pairs.begin(), res.unassessed_pairs.end());
+  res.excluded_dates = published::excluded_dates(assessed, res.excluded_pairs);
+  report(progress, 1.0, "analyse");
+
+  res.timings_s["read"] = t_read;
+  res.timings_s["compute"] = t_compute;
+  res.timings_s["analyse"] = seconds_since(t_analyse);
+  res.timings_s["total"] = seconds_since(t_total);
+  return res;
+}
+
+namespace {
+nlohmann::json num_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+}  // namespace
+
+nlohmann::json to_json(const DetectResult& r) {
+  using nlohmann::json;
+  json j;
+  j["schema_version"] = r.schema_version;
+  const auto& p = r.params;
+  json jp;
+  jp["n_burst"] = p.n_burst;
+  jp["method"] = p.method;
+  jp["pct"] = p.pct;
+  jp["cmin"] = p.cmin;
+  jp["mask_avg_coh"] = p.mask_avg_coh;
+  jp["pj_thr_mm"] = p.pj_thr_mm;
+  jp["sub_x"] = p.sub_x ? json::array({p.sub_x->first, p.sub_x->second}) : json(nullptr);
+  jp["pair"] = p.pair ? json(*p.pair) : json(nullptr);
+  jp["threads"] = p.threads;
+  jp["block_bytes"] = p.block_bytes;
+  j["params"] = jp;
+  j["stack"] = {{"file", r.stack_file},
+                {"length", r.length},
+                {"width", r.width},
+                {"x0", r.x0},
+                {"x1", r.x1},
+                {"n_pairs", r.n_pairs_stack},
+                {"orbit_direction", r.orbit_direction},
+                {"platform", r.platform},
+                {"wavelength_m", num_or_null(r.wavelength_m)},
+                {"first_date", r.first_date},
+                {"last_date", r.last_date}};
+  json seams = json::array();
+  for (const auto& s : r.seams)
+    seams.push_back({{"row", s.row}, {"votes", s.votes}, {"median_grad_mm", num_or_null(s.median_grad_mm)}});
+  j["seams"] = seams;
+  json pairs = json::array();
+  for (const auto& pr : r.pairs) {
+    json sg = json::array();
+    for (double v : pr.seam_grad_mm) sg.push_back(num_or_null(v));
+    pairs.push_back({{"pair", pr.pair},
+                     {"btemp_days", pr.btemp_days},
+                     {"coh_median", num_or_null(pr.coh_median)},
+                     {"coh_mean", num_or_null(pr.coh_mean)},
+                     {"coh_std", num_or_null(pr.coh_std)},
+                     {"grad_median_mm", num_or_null(pr.grad_median_mm)},
+                     {"grad_mean_mm", num_or_null(pr.grad_mean_mm)},
+                     {"grad_std_mm", num_or_null(pr.grad_std_mm)},
+                     {"skipped", pr.skipped},
+                     {"ramp_mm", pr.ramp_mm ? num_or_null(*pr.ramp_mm) : json(nullptr)},
+                     {"excluded", pr.excluded},
+                     {"seam_grad_mm", sg}});
+  }
+  j["pairs"] = pairs;
+  j["warnings"] = r.warnings;
+  j["skipped_pairs"] = r.skipped_pairs;
+  j["unassessed_pairs"] = r.unassessed_pairs;
+  j["excluded_pairs"] = r.excluded_pairs;
+  j["excluded_dates"] = r.excluded_dates;
+  j["thresholds"] = {{"row_count", num_or_null(r.row_count_threshold)},
+                     {"row_count_percentile", num_or_null(r.row_count_percentile)},
+                     {"row_count_width", num_or_null(r.row_count_width)},
+                     {"pj_thr_mm", p.pj_thr_mm},
+                     {"cmin", p.cmin}};
+  j["avg_coh_mask"] = {{"used", r.avg_coh_mask_used},
+                       {"auto", r.avg_coh_mask_auto},
+                       {"row_counts", r.avg_coh_mask_counts}};
+  json prof = {{"n_pairs", r.profiles.n_pairs}, {"length", r.profiles.length}};
+  json ip = json::array(), ct = json::array(), mg = json::array();
+  for (float v : r.profiles.intensity_pct) ip.push_back(num_or_null(v));
+  for (auto v : r.profiles.counts) ct.push_back(v);
+  for (float v : r.profiles.median_grad_mm) mg.push_back(num_or_null(v));
+  prof["intensity_pct"] = ip;
+  prof["counts"] = ct;
+  prof["median_grad_mm"] = mg;
+  j["profiles"] = prof;
+  j["timings_s"] = r.timings_s;
+  return j;
+}
+
+}  // namespace pjd
