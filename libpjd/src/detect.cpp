@@ -366,4 +366,101 @@ nlohmann::json to_json(const DetectResult& r) {
   return j;
 }
 
+namespace {
+
+double num_or_nan(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : NAN; }
+
+}  // namespace
+
+DetectResult result_from_json(const nlohmann::json& j, const std::string& source) {
+  using nlohmann::json;
+  try {
+    if (!j.is_object() || !j.contains("schema_version"))
+      throw Error(ErrorKind::Data, source, "not a pjd result (no schema_version)");
+    const int version = j.at("schema_version").get<int>();
+    if (version != kDetectSchemaVersion)
+      throw Error(ErrorKind::Data, source,
+                  "result schema version " + std::to_string(version) + " is not the one this pjd reads (" +
+                      std::to_string(kDetectSchemaVersion) + ")");
+    DetectResult r;
+    const auto& jp = j.at("params");
+    auto& p = r.params;
+    p.n_burst = jp.at("n_burst").get<int>();
+    p.method = jp.at("method").get<std::string>();
+    p.pct = jp.at("pct").get<double>();
+    p.cmin = jp.at("cmin").get<double>();
+    p.mask_avg_coh = jp.at("mask_avg_coh").get<bool>();
+    p.pj_thr_mm = jp.at("pj_thr_mm").get<double>();
+    if (jp.contains("sub_x") && jp["sub_x"].is_array())
+      p.sub_x = std::pair{jp["sub_x"][0].get<std::size_t>(), jp["sub_x"][1].get<std::size_t>()};
+    if (jp.contains("pair") && jp["pair"].is_string()) p.pair = jp["pair"].get<std::string>();
+    p.threads = jp.value("threads", 0u);
+    p.block_bytes = jp.value("block_bytes", p.block_bytes);
+    const auto& st = j.at("stack");
+    r.stack_file = st.at("file").get<std::string>();
+    r.length = st.at("length").get<std::size_t>();
+    r.width = st.at("width").get<std::size_t>();
+    r.x0 = st.at("x0").get<std::size_t>();
+    r.x1 = st.at("x1").get<std::size_t>();
+    r.n_pairs_stack = st.value("n_pairs", std::size_t(0));
+    r.orbit_direction = st.value("orbit_direction", "");
+    r.platform = st.value("platform", "");
+    r.wavelength_m = num_or_nan(st.value("wavelength_m", json(nullptr)));
+    r.first_date = st.value("first_date", "");
+    r.last_date = st.value("last_date", "");
+    for (const auto& s : j.at("seams"))
+      r.seams.push_back({s.at("row").get<std::size_t>(), s.at("votes").get<std::size_t>(),
+                         num_or_nan(s.value("median_grad_mm", json(nullptr)))});
+    for (const auto& jp2 : j.at("pairs")) {
+      PairResult pr;
+      pr.pair = jp2.at("pair").get<std::string>();
+      pr.btemp_days = jp2.value("btemp_days", 0);
+      pr.coh_median = num_or_nan(jp2.value("coh_median", json(nullptr)));
+      pr.coh_mean = num_or_nan(jp2.value("coh_mean", json(nullptr)));
+      pr.coh_std = num_or_nan(jp2.value("coh_std", json(nullptr)));
+      pr.grad_median_mm = num_or_nan(jp2.value("grad_median_mm", json(nullptr)));
+      pr.grad_mean_mm = num_or_nan(jp2.value("grad_mean_mm", json(nullptr)));
+      pr.grad_std_mm = num_or_nan(jp2.value("grad_std_mm", json(nullptr)));
+      pr.skipped = jp2.value("skipped", false);
+      if (jp2.contains("ramp_mm") && jp2["ramp_mm"].is_number()) pr.ramp_mm = jp2["ramp_mm"].get<double>();
+      pr.excluded = jp2.value("excluded", false);
+      if (jp2.contains("seam_grad_mm"))
+        for (const auto& v : jp2["seam_grad_mm"]) pr.seam_grad_mm.push_back(num_or_nan(v));
+      r.pairs.push_back(std::move(pr));
+    }
+    auto strings = [&](const char* key) {
+      return j.contains(key) ? j[key].get<std::vector<std::string>>() : std::vector<std::string>{};
+    };
+    r.warnings = strings("warnings");
+    r.skipped_pairs = strings("skipped_pairs");
+    r.unassessed_pairs = strings("unassessed_pairs");
+    r.excluded_pairs = strings("excluded_pairs");
+    r.excluded_dates = strings("excluded_dates");
+    if (j.contains("thresholds")) {
+      const auto& t = j["thresholds"];
+      r.row_count_threshold = num_or_nan(t.value("row_count", json(nullptr)));
+      r.row_count_percentile = num_or_nan(t.value("row_count_percentile", json(nullptr)));
+      r.row_count_width = num_or_nan(t.value("row_count_width", json(nullptr)));
+    }
+    if (j.contains("avg_coh_mask")) {
+      const auto& m = j["avg_coh_mask"];
+      r.avg_coh_mask_used = m.value("used", false);
+      r.avg_coh_mask_auto = m.value("auto", false);
+      r.avg_coh_mask_counts = m.value("row_counts", std::vector<std::int32_t>{});
+    }
+    if (j.contains("profiles")) {
+      const auto& pj = j["profiles"];
+      r.profiles.n_pairs = pj.value("n_pairs", std::size_t(0));
+      r.profiles.length = pj.value("length", std::size_t(0));
+      for (const auto& v : pj.value("intensity_pct", json::array())) r.profiles.intensity_pct.push_back(float(num_or_nan(v)));
+      for (const auto& v : pj.value("counts", json::array())) r.profiles.counts.push_back(v.get<std::int16_t>());
+      for (const auto& v : pj.value("median_grad_mm", json::array())) r.profiles.median_grad_mm.push_back(float(num_or_nan(v)));
+    }
+    if (j.contains("timings_s")) r.timings_s = j["timings_s"].get<std::map<std::string, double>>();
+    return r;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Data, source, std::string("malformed pjd result: ") + e.what());
+  }
+}
+
 }  // namespace pjd

@@ -12,6 +12,7 @@
 
 #include "numeric.hpp"
 #include "pjd/detect.hpp"
+#include "pjd/error.hpp"
 #include "pjd/stack.hpp"
 #include "test_config.hpp"
 
@@ -211,4 +212,20 @@ TEST_CASE("parity: every case in cases.json is known", "[parity]") {
     INFO(name);
     CHECK((name == "nominal" || name == "lowcoh_lzf" || name == "descending_subx"));
   }
+}
+
+TEST_CASE("summary JSON reads back into the same result", "[detect][json]") {
+  pjd::DetectParams params;
+  params.n_burst = 6;
+  const auto stack = pjd::Stack::open(std::filesystem::path(pjd::test::kParityDir) / "nominal");
+  const auto r = pjd::detect(stack, params);
+  const auto j = pjd::to_json(r);
+  const auto back = pjd::result_from_json(nlohmann::json::parse(j.dump()));
+  CHECK(pjd::to_json(back) == j);
+  auto bad = j;
+  bad["schema_version"] = 99;
+  CHECK_THROWS_AS(pjd::result_from_json(bad), pjd::Error);
+  bad = j;
+  bad.erase("stack");
+  CHECK_THROWS_AS(pjd::result_from_json(bad), pjd::Error);
 }

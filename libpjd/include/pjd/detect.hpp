@@ -106,4 +106,8 @@ DetectResult detect(const Stack& stack, const DetectParams& params, const Progre
 /// The whole result as JSON (summary.json), with schema_version.
 nlohmann::json to_json(const DetectResult& result);
 
+/// The inverse of to_json (reads summary.json back). Throws pjd::Error (Data) on a
+/// document of another schema version or with missing keys.
+DetectResult result_from_json(const nlohmann::json& doc, const std::string& source = "summary.json");
+
 }  // namespace pjd
