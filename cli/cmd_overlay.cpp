@@ -1,0 +1,89 @@
+// pjd overlay RESULT --out FILE [--format F] [--crs CRS] [--layers L,...] [--geometry FILE] [--tolerance-m M]
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "command.hpp"
+#include "pjd/error.hpp"
+#include "pjd/overlay.hpp"
+
+namespace pjd::cli {
+namespace {
+
+struct OverlayArgs {
+  std::string result;
+  std::string out;
+  std::string format;  // empty: from --out's extension, else gpkg
+  std::string crs = "EPSG:4326";
+  std::string layers = "seams";
+  std::string geometry;
+  double tolerance_m = 1.0;
+};
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+int run(const OverlayArgs& a) {
+  OverlayOptions options;
+  if (!a.format.empty())
+    options.format = *format_from_name(a.format);
+  else
+    options.format = format_from_extension(a.out).value_or(OverlayFormat::Gpkg);
+  options.crs = a.crs;
+  options.layers = split_commas(a.layers);
+  options.tolerance_m = a.tolerance_m;
+
+  const LoadedResult loaded = read_result_summary(a.result);
+  options.run = loaded.run_id;
+  const auto geometry_file = a.geometry.empty() ? geometry_path_for_stack_file(loaded.stack_file)
+                                                : std::filesystem::path(a.geometry);
+  std::error_code ec;
+  if (!std::filesystem::exists(geometry_file, ec))
+    throw_data(geometry_file.string(), "no geometry file (latitude/longitude in radar coordinates); name one with --geometry");
+  const Geometry geometry = read_geometry(geometry_file);
+  const OverlayReport report = write_overlay(loaded.result, geometry, options, a.out);
+
+  for (const auto& w : report.warnings) std::cerr << "pjd overlay: warning: " << w << "\n";
+  std::cout << "wrote " << a.out << " (" << format_name(options.format) << ", " << report.crs << "):";
+  bool first = true;
+  for (const auto& l : options.layers) {
+    std::cout << (first ? " " : ", ") << l << " " << report.features.at(l);
+    first = false;
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+const Registrar reg{
+    {"overlay", "Write seam lines, burst polygons and the footprint as a geocoded vector layer",
+     [](CLI::App& sub) {
+       auto a = std::make_shared<OverlayArgs>();
+       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json")
+           ->required();
+       sub.add_option("--out", a->out, "Output file (or directory for one-file-per-layer formats)")->required();
+       sub.add_option("--format", a->format,
+                      "Output format (default: from --out's extension, else gpkg)")
+           ->check(CLI::IsMember({"gpkg", "geojson", "kml", "fgb", "shp"}));
+       sub.add_option("--crs", a->crs, "Output CRS: EPSG:xxxx, WKT, PROJJSON or auto-utm")->capture_default_str();
+       sub.add_option("--layers", a->layers, "Comma-separated layers: seams, bursts, footprint")
+           ->capture_default_str();
+       sub.add_option("--geometry", a->geometry, "geometryRadar.h5 (default: next to the stack)");
+       sub.add_option("--tolerance-m", a->tolerance_m,
+                      "Thinning tolerance in metres: no line moves further than this off the cell centres (0: "
+                      "keep every cell)")
+           ->check(CLI::NonNegativeNumber)
+           ->capture_default_str();
+       return [a]() { return run(*a); };
+     }}};
+
+}  // namespace
+}  // namespace pjd::cli
