@@ -457,6 +457,19 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
       for (const auto& v : pj.value("median_grad_mm", json::array())) r.profiles.median_grad_mm.push_back(float(num_or_nan(v)));
     }
     if (j.contains("timings_s")) r.timings_s = j["timings_s"].get<std::map<std::string, double>>();
+    // Consistency: what later steps (overlays, figures) index with.
+    if (r.length == 0 || r.width == 0) throw Error(ErrorKind::Data, source, "length and width must be positive");
+    if (r.x0 >= r.x1 || r.x1 > r.width)
+      throw Error(ErrorKind::Data, source,
+                  "analysed columns [" + std::to_string(r.x0) + ", " + std::to_string(r.x1) +
+                      ") do not fit the width " + std::to_string(r.width));
+    for (std::size_t i = 0; i < r.seams.size(); ++i) {
+      if (r.seams[i].row >= r.length)
+        throw Error(ErrorKind::Data, source,
+                    "seam row " + std::to_string(r.seams[i].row) + " is outside the " + std::to_string(r.length) + " rows");
+      if (i > 0 && r.seams[i].row <= r.seams[i - 1].row)
+        throw Error(ErrorKind::Data, source, "seam rows are not in ascending order");
+    }
     return r;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Data, source, std::string("malformed pjd result: ") + e.what());

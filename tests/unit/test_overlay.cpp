@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
-#include "overlay_input.hpp"
 #include "pjd/error.hpp"
 #include "pjd/overlay.hpp"
 #include "test_config.hpp"
@@ -186,63 +185,61 @@ void write_text(const fs::path& p, const std::string& text) {
 // ---------------------------------------------------------------------------------------
 // summary.json input
 
-TEST_CASE("result_from_json reads a hand-written summary", "[overlay]") {
-  const auto j = nlohmann::json::parse(R"({
-    "schema_version": 1, "stack_file": "/m/inputs/ifgramStack.h5", "length": 400, "width": 200,
-    "x0": 20, "x1": 150, "orbit_direction": "DESCENDING", "run_id": "r7",
-    "params": {"n_burst": 4, "method": "published", "pj_thr_mm": 4.5, "pct": 0.25},
-    "seams": [{"row": 106, "votes": 12, "median_grad_mm": 3.25},
-              {"row": 210, "votes": 9, "median_grad_mm": null}],
-    "pairs": [{"pair": "20210103_20210115", "ramp_mm": 1.5, "excluded": false, "skipped": false},
-              {"pair": "20210103_20210127", "ramp_mm": null, "excluded": false, "skipped": true},
-              {"pair": "20210103_20210208", "ramp_mm": 6.0, "excluded": true, "skipped": false}]
-  })");
+/// summary.json text for a hand-made result (the document pjd detect writes).
+std::string summary_text(const std::string& stack_file, std::size_t length, std::size_t width, std::size_t x0,
+                         std::size_t x1, std::vector<pjd::SeamRow> seams, std::vector<pjd::PairResult> pairs = {}) {
+  DetectResult r;
+  r.stack_file = stack_file;
+  r.length = length;
+  r.width = width;
+  r.x0 = x0;
+  r.x1 = x1;
+  r.params.n_burst = int(seams.size()) + 1;
+  r.seams = std::move(seams);
+  r.pairs = std::move(pairs);
+  return pjd::to_json(r).dump();
+}
+
+pjd::PairResult pair_with(const std::string& name, std::optional<double> ramp, bool excluded, bool skipped) {
+  pjd::PairResult p;
+  p.pair = name;
+  p.ramp_mm = ramp;
+  p.excluded = excluded;
+  p.skipped = skipped;
+  return p;
+}
+
+TEST_CASE("summary.json of a result reads back with what the overlay needs", "[overlay]") {
+  const auto text = summary_text("/m/inputs/ifgramStack.h5", 400, 200, 20, 150, {{106, 12, 3.25}, {210, 9, NAN}},
+                                 {pair_with("20210103_20210115", 1.5, false, false),
+                                  pair_with("20210103_20210127", std::nullopt, false, true),
+                                  pair_with("20210103_20210208", 6.0, true, false)});
+  auto j = nlohmann::json::parse(text);
+  j["params"]["pj_thr_mm"] = 4.5;
   const DetectResult r = pjd::result_from_json(j);
   CHECK(r.stack_file == "/m/inputs/ifgramStack.h5");
-  CHECK(r.length == 400);
-  CHECK(r.width == 200);
   CHECK(r.x0 == 20);
   CHECK(r.x1 == 150);
-  CHECK(r.orbit_direction == "DESCENDING");
-  CHECK(r.params.n_burst == 4);
-  CHECK(r.params.method == "published");
   CHECK(r.params.pj_thr_mm == 4.5);
   REQUIRE(r.seams.size() == 2);
-  CHECK(r.seams[0].row == 106);
-  CHECK(r.seams[0].votes == 12);
   CHECK(r.seams[0].median_grad_mm == 3.25);
   CHECK(std::isnan(r.seams[1].median_grad_mm));
   REQUIRE(r.pairs.size() == 3);
-  CHECK(r.pairs[0].ramp_mm.value() == 1.5);
   CHECK_FALSE(r.pairs[1].ramp_mm.has_value());
-  CHECK(r.pairs[1].skipped);
-  CHECK(r.pairs[2].excluded);
   CHECK(pjd::pairs_above_threshold(r) == 1);  // 6.0 >= 4.5; 1.5 below; null not assessed
-}
 
-TEST_CASE("result_from_json: optional keys may be missing, required ones may not", "[overlay]") {
-  const auto minimal = nlohmann::json::parse(R"({"stack_file": "s.h5", "length": 10, "width": 5, "seams": []})");
-  const DetectResult r = pjd::result_from_json(minimal);
-  CHECK(r.x0 == 0);
-  CHECK(r.x1 == 5);  // full width
-  CHECK(r.seams.empty());
-  CHECK(r.pairs.empty());
-  CHECK(r.params.method == "published");
-  CHECK(r.params.pj_thr_mm == 5.0);
-
-  auto broken = minimal;
+  auto broken = j;
   broken.erase("seams");
-  CHECK_THROWS_AS(pjd::result_from_json(broken), std::invalid_argument);
-  broken = minimal;
-  broken["seams"] = nlohmann::json::parse(R"([{"row": 10}])");  // outside 10 rows
-  CHECK_THROWS_AS(pjd::result_from_json(broken), std::invalid_argument);
-  broken = minimal;
-  broken["x0"] = 4;
-  broken["x1"] = 9;  // beyond the width
-  CHECK_THROWS_AS(pjd::result_from_json(broken), std::invalid_argument);
-  broken = minimal;
-  broken["length"] = "ten";
-  CHECK_THROWS_AS(pjd::result_from_json(broken), nlohmann::json::exception);
+  CHECK_THROWS_AS(pjd::result_from_json(broken), pjd::Error);
+  broken = j;
+  broken["seams"][0]["row"] = 400;  // outside 400 rows
+  CHECK_THROWS_AS(pjd::result_from_json(broken), pjd::Error);
+  broken = j;
+  broken["stack"]["x1"] = 201;  // beyond the width
+  CHECK_THROWS_AS(pjd::result_from_json(broken), pjd::Error);
+  broken = j;
+  broken["stack"]["length"] = "ten";
+  CHECK_THROWS_AS(pjd::result_from_json(broken), pjd::Error);
 }
 
 TEST_CASE("read_result_summary: missing or malformed summary is a data error naming the file", "[overlay]") {
@@ -256,8 +253,9 @@ TEST_CASE("read_result_summary: missing or malformed summary is a data error nam
   }
   write_text(tmp.path() / "summary.json", "{\"stack_file\": \"x\", \"length\": 3");
   CHECK_THROWS_AS(pjd::read_result_summary(tmp.path()), pjd::Error);
-  write_text(tmp.path() / "summary.json",
-             R"({"stack_file": "m/inputs/ifgramStack.h5", "length": 3, "width": 2, "seams": [], "run_id": "r1"})");
+  auto doc = nlohmann::json::parse(summary_text("m/inputs/ifgramStack.h5", 3, 2, 0, 2, {}));
+  doc["run_id"] = "r1";
+  write_text(tmp.path() / "summary.json", doc.dump());
   const auto loaded = pjd::read_result_summary(tmp.path());
   CHECK(loaded.run_id == "r1");
   CHECK(loaded.stack_file == tmp.path() / "m/inputs/ifgramStack.h5");  // relative to the result directory
@@ -634,11 +632,8 @@ TEST_CASE("pjd overlay: end to end, usage errors exit 2, data errors exit 3", "[
   const fs::path res = tmp.path() / "res";
   fs::create_directories(res);
   const std::string stack = (fs::path(pjd::test::kParityDir) / "descending_subx/inputs/ifgramStack.h5").string();
-  write_text(res / "summary.json", R"({"schema_version": 1, "stack_file": ")" + stack + R"(",
-    "length": 400, "width": 200, "x0": 20, "x1": 150, "orbit_direction": "DESCENDING",
-    "params": {"n_burst": 4, "method": "published", "pj_thr_mm": 5.0},
-    "seams": [{"row": 106, "votes": 12, "median_grad_mm": 3.2}, {"row": 210, "votes": 9, "median_grad_mm": 0.4}],
-    "pairs": [{"pair": "a", "ramp_mm": 6.0, "excluded": true, "skipped": false}]})");
+  write_text(res / "summary.json", summary_text(stack, 400, 200, 20, 150, {{106, 12, 3.2}, {210, 9, 0.4}},
+                                                {pair_with("20210103_20210115", 6.0, true, false)}));
   const fs::path out = tmp.path() / "o.gpkg";
   auto run = pjd::test::run_pjd("overlay " + res.string() + " --out " + out.string() +
                                 " --layers seams,bursts,footprint --crs auto-utm");
@@ -657,8 +652,7 @@ TEST_CASE("pjd overlay: end to end, usage errors exit 2, data errors exit 3", "[
 
   // No seams: exit 0, a warning on stderr.
   fs::create_directories(tmp.path() / "none");
-  write_text(tmp.path() / "none/summary.json",
-             R"({"stack_file": ")" + stack + R"(", "length": 400, "width": 200, "seams": []})");
+  write_text(tmp.path() / "none/summary.json", summary_text(stack, 400, 200, 0, 200, {}));
   run = pjd::test::run_pjd("overlay " + (tmp.path() / "none").string() + " --out " +
                            (tmp.path() / "none.gpkg").string());
   CHECK(run.exit_code == 0);
