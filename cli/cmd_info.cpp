@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "help_json.hpp"
 #include "pjd/info.hpp"
 
 namespace pjd::cli {
@@ -43,6 +44,7 @@ const Registrar reg{{"info", "Describe a MintPy stack: pairs, dates, size, geome
                        sub.add_option("--format", *format, "Output format")
                            ->check(CLI::IsMember({"text", "json"}))
                            ->capture_default_str();
+                       add_help_json(sub);
                        return [stack, format]() {
                          const auto j = describe(Stack::open(*stack));
                          if (*format == "json")
