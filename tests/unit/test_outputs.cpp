@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <gdal_priv.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <fstream>
@@ -332,7 +333,7 @@ TEST_CASE("write_outputs writes every file atomically with reference names", "[o
   }
 }
 
-TEST_CASE("--pair prefixes every output name with the pair", "[outputs]") {
+TEST_CASE("output names: with --pair every name is prefixed with the pair", "[outputs]") {
   auto r = sample();
   r.params.pair = "20210103_20210115";
   const auto n = pjd::output_names(r);
