@@ -227,10 +227,10 @@ class NcWriter {
   /// String coordinate `pair` (pair) and int64 coordinate `Y` 0..len-1.
   void coordinates(const DetectResult& r, std::shared_ptr<GDALDimension>* dpair, std::shared_ptr<GDALDimension>* dy) {
     const std::size_t len = r.profiles.length;
+    const std::size_t n = r.pairs.size();
+    if (dpair) *dpair = dim("pair", n);  // dimension order as the reference: pair, Y
     *dy = dim("Y", len);
     if (dpair) {
-      const std::size_t n = r.pairs.size();
-      *dpair = dim("pair", n);
       auto v = root_->CreateMDArray("pair", {*dpair}, GDALExtendedDataType::CreateString());
       if (!v) fail("cannot create variable pair");
       attr(v, "long_name", "interferogram pair, reference_secondary dates (YYYYMMDD_yyyymmdd)");
@@ -379,13 +379,26 @@ std::vector<fs::path> write_outputs(const DetectResult& r, const fs::path& out_d
   nc(n.intensity_nc, Profile::Intensity);
   nc(n.counts_nc, Profile::Counts);
   nc(n.median_nc, Profile::Median);
+  // A file of this set that the run does not produce (mask counts when the mask is off,
+  // the magnitude report when no pair was assessed) is removed if an earlier run left
+  // it, so that the directory always describes one run.
+  auto drop_stale = [&](const std::string& name) {
+    std::error_code ec;
+    if (fs::is_regular_file(out_dir / name, ec) && !fs::remove(out_dir / name, ec))
+      throw_io((out_dir / name).string(), "cannot remove the file of an earlier run: " + ec.message());
+  };
   if (r.avg_coh_mask_used) {
     write_mask_counts_nc(out_dir / n.mask_counts_nc, r);
     written.push_back(out_dir / n.mask_counts_nc);
+  } else {
+    drop_stale(n.mask_counts_nc);
   }
   txt(n.stats_txt, format_stats_txt(r));
   txt(n.coordinates_txt, format_coordinates_txt(r));
-  if (auto mag = format_magnitude_txt(r); !mag.empty()) txt(n.magnitude_txt, mag);
+  if (auto mag = format_magnitude_txt(r); !mag.empty())
+    txt(n.magnitude_txt, mag);
+  else
+    drop_stale(n.magnitude_txt);
   txt(n.exclude_pairs_txt, format_exclude_pairs_txt(r));
   txt(n.exclude_dates_txt, format_exclude_dates_txt(r));
   if (with_summary) txt(n.summary_json, to_json(r).dump(2) + "\n");

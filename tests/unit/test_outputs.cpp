@@ -311,6 +311,17 @@ TEST_CASE("write_outputs writes every file atomically with reference names", "[o
     CHECK(v == std::vector<std::int32_t>{0, 1, 2, 3, 4, 5});
   }
 
+  SECTION("a later run without mask and without assessed pairs removes those stale files") {
+    auto r2 = sample();
+    for (auto& p : r2.pairs) p.ramp_mm.reset();
+    r2.excluded_pairs.clear();
+    const auto again = pjd::write_outputs(r2, out, false);
+    CHECK(again.size() == 7);
+    CHECK_FALSE(fs::exists(out / "maskCoh_cts.nc"));
+    CHECK_FALSE(fs::exists(out / "magnitude_phase_jumps.txt"));
+    CHECK(fs::exists(out / "intensity_pct.nc"));
+  }
+
   SECTION("ncdump, gdalinfo and gdalmdiminfo read the files") {
     const auto hdr = tmp.path() / "ncdump.txt";
     REQUIRE(std::system(("ncdump -hs '" + (out / "intensity_pct.nc").string() + "' >'" + hdr.string() + "'").c_str()) == 0);

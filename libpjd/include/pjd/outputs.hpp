@@ -42,7 +42,8 @@ std::string format_exclude_pairs_txt(const DetectResult& result);
 std::string format_exclude_dates_txt(const DetectResult& result);
 
 /// Writes every output into `out_dir` (created if needed) and returns the paths written,
-/// in writing order. Throws pjd::Error (Io) naming the file that could not be written;
+/// in writing order. maskCoh_cts.nc (mask not used) and magnitude_phase_jumps.txt (no
+/// pair assessed) are not written; a copy left there by an earlier run is removed. Throws pjd::Error (Io) naming the file that could not be written;
 /// no temporary file is left behind. `with_summary` = false skips summary.json.
 std::vector<std::filesystem::path> write_outputs(const DetectResult& result, const std::filesystem::path& out_dir,
                                                  bool with_summary = true);
