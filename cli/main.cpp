@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::Success& e) {  // e.g. --help-json printed its document
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "pjd: " << e.what() << " (see 'pjd help')\n";
     return 2;

@@ -1,0 +1,142 @@
+// pjd detect STACK --n-burst N [...]: find phase jumps at burst seams, write the
+// reference's outputs and summary.json, print a summary (text or JSON).
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "command.hpp"
+#include "pjd/detect.hpp"
+#include "pjd/error.hpp"
+#include "pjd/outputs.hpp"
+#include "pjd/pyformat.hpp"
+#include "progress_display.hpp"
+
+namespace pjd::cli {
+namespace {
+
+struct DetectOptions {
+  std::string stack_pos, stack_opt;
+  int n_burst = 0;
+  std::string method = "published";
+  std::string out;
+  std::string format = "text";
+  double pct = 0.25, cmin = 0.75, pj_thr = 5.0;
+  bool mask_avg_coh = false;
+  std::vector<long long> sub_x;
+  std::string pair;
+  bool plot_ind = false;
+  unsigned threads = 0;
+  std::string progress = "auto";
+};
+
+std::string list(const std::vector<std::string>& v, std::size_t max = 12) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size() && i < max; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > max) s += ", ... (" + std::to_string(v.size() - max) + " more)";
+  return s;
+}
+
+void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std::size_t n_written) {
+  auto& o = std::cout;
+  o << "stack:    " << r.stack_file << "\n"
+    << "          " << r.pairs.size() << " pair(s) analysed of " << r.n_pairs_stack << ", " << r.length << " rows x "
+    << r.width << " columns";
+  if (r.x0 != 0 || r.x1 != r.width) o << " (columns " << r.x0 << "-" << r.x1 << ")";
+  o << "\n";
+  o << "method:   " << r.params.method << ", " << r.params.n_burst << " bursts, cmin " << python_repr(r.params.cmin)
+    << ", pct " << python_repr(r.params.pct) << ", threshold " << python_repr(r.params.pj_thr_mm) << " mm\n";
+  o << "rows:     reliable when valid cells > " << python_round2(r.row_count_threshold);
+  if (r.avg_coh_mask_used) o << "; average-coherence mask " << (r.avg_coh_mask_auto ? "(switched on automatically)" : "on");
+  o << "\n";
+  o << "seams:    " << r.seams.size() << " found (" << (r.params.n_burst - 1) << " expected)\n";
+  for (const auto& s : r.seams)
+    o << "  row " << s.row << "  votes " << s.votes << "  median |gradient| " << python_round2(s.median_grad_mm)
+      << " mm\n";
+  o << "skipped:  " << r.skipped_pairs.size() << " pair(s) with mean coherence < 0.4";
+  if (!r.skipped_pairs.empty()) o << ": " << list(r.skipped_pairs);
+  o << "\n";
+  o << "excluded: " << r.excluded_pairs.size() << " pair(s) with accumulated jump >= "
+    << python_repr(r.params.pj_thr_mm) << " mm";
+  if (!r.excluded_pairs.empty()) o << ": " << list(r.excluded_pairs);
+  o << "\n";
+  o << "dates:    " << r.excluded_dates.size() << " date(s) with more than 50% of their pairs excluded";
+  if (!r.excluded_dates.empty()) o << ": " << list(r.excluded_dates);
+  o << "\n";
+  for (const auto& w : r.warnings) o << "warning:  " << w << "\n";
+  o << "outputs:  " << n_written << " file(s) in " << out_dir.string() << "\n";
+}
+
+std::function<int()> setup(CLI::App& sub) {
+  auto o = std::make_shared<DetectOptions>();
+  sub.add_option("STACK", o->stack_pos, "MintPy directory or inputs/ifgramStack.h5");
+  sub.add_option("--inDir,-i,--in-dir", o->stack_opt, "Same as STACK (the reference's option)");
+  sub.add_option("-n,--n-burst", o->n_burst, "Bursts per sub-swath, >= 2 (e.g. ls reference/IW1/*.vrt | wc -l)");
+  sub.add_option("--method", o->method, "Detection method")->capture_default_str();
+  sub.add_option("--out", o->out, "Output directory (default: <mintpy dir>/pj_evaluation)");
+  sub.add_option("--format", o->format, "What to print on stdout")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  sub.add_option("--pct", o->pct, "Percentile of valid cells per row defining reliable rows, as a fraction (0-1)")
+      ->capture_default_str();
+  sub.add_option("--cmin", o->cmin, "Minimum coherence for a cell to count (0-1]")->capture_default_str();
+  sub.add_flag("--msk-avgCoh,--msk-avg-coh", o->mask_avg_coh,
+               "Always compare valid cells per row with the average-coherence mask");
+  sub.add_option("--pj-thr", o->pj_thr, "Accumulated phase jump (mm) at or above which a pair is excluded")
+      ->capture_default_str();
+  sub.add_option("--sub-x", o->sub_x, "Analyse columns X0..X1 only (one sub-swath of a merged stack)")
+      ->expected(2)
+      ->type_name("INT");
+  sub.add_option("--pair", o->pair, "Analyse one pair only (YYYYMMDD_yyyymmdd); outputs are prefixed with it");
+  sub.add_flag("--plot-ind", o->plot_ind, "Per-pair figures (not available yet)");
+  sub.add_option("--threads", o->threads, "Worker threads (0 = every core)")->capture_default_str();
+  sub.add_option("--progress", o->progress, "Progress on stderr")
+      ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
+      ->capture_default_str();
+
+  return [o]() {
+    // Options that need no stack first (Usage, exit 2).
+    if (!o->stack_pos.empty() && !o->stack_opt.empty() && o->stack_pos != o->stack_opt)
+      throw_usage("give the stack once: STACK '" + o->stack_pos + "' and --inDir '" + o->stack_opt + "' differ");
+    const std::string stack_path = o->stack_pos.empty() ? o->stack_opt : o->stack_pos;
+    if (stack_path.empty()) throw_usage("no stack given (STACK or --inDir: a MintPy directory or ifgramStack.h5)");
+    if (o->n_burst == 0)
+      throw_usage("--n-burst must be >= 2 and is required: bursts per sub-swath (e.g. ls reference/IW1/*.vrt | wc -l)");
+    auto progress = make_progress(o->progress);
+
+    const Stack stack = Stack::open(stack_path);
+    DetectParams p;
+    p.n_burst = o->n_burst;
+    p.method = o->method;
+    p.pct = o->pct;
+    p.cmin = o->cmin;
+    p.mask_avg_coh = o->mask_avg_coh;
+    p.pj_thr_mm = o->pj_thr;
+    p.threads = o->threads;
+    if (!o->pair.empty()) p.pair = o->pair;
+    if (!o->sub_x.empty()) {
+      const auto a = o->sub_x[0], b = o->sub_x[1];
+      if (a < 0 || b < 0)
+        throw_usage("--sub-x " + std::to_string(a) + " " + std::to_string(b) + " has a negative column (WIDTH " +
+                    std::to_string(stack.width()) + " of " + stack.file().string() + ": columns 0.." +
+                    std::to_string(stack.width() - 1) + ")");
+      p.sub_x = std::make_pair(static_cast<std::size_t>(a), static_cast<std::size_t>(b));
+    }
+    p = validate_params(stack, p);  // fails before any output directory is touched
+    if (o->plot_ind) std::cerr << "pjd detect: note: --plot-ind: per-pair figures are not available yet\n";
+
+    const DetectResult result = detect(stack, p, progress);
+    const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
+    const auto written = write_outputs(result, out_dir);
+    if (o->format == "json")
+      std::cout << to_json(result).dump(2) << "\n";
+    else
+      print_text(result, out_dir, written.size());
+    return 0;
+  };
+}
+
+const Registrar reg{{"detect", "Find phase jumps at burst seams and list pairs and dates to exclude", setup}};
+
+}  // namespace
+}  // namespace pjd::cli
