@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "pjd/catalog.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/error.hpp"
 #include "pjd/outputs.hpp"
@@ -28,6 +29,10 @@ struct DetectOptions {
   bool plot_ind = false;
   unsigned threads = 0;
   std::string progress = "auto";
+  std::string catalog;
+  bool no_catalog = false;
+  std::string project;
+  int track = 0;
 };
 
 std::string list(const std::vector<std::string>& v, std::size_t max = 12) {
@@ -93,6 +98,11 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--progress", o->progress, "Progress on stderr")
       ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
       ->capture_default_str();
+  sub.add_option("--catalog", o->catalog,
+                 "Catalogue to record the run in (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
+  sub.add_flag("--no-catalog", o->no_catalog, "Do not record the run in a catalogue");
+  sub.add_option("--project", o->project, "Project label stored with the stack in the catalogue");
+  sub.add_option("--track", o->track, "Relative orbit (track) stored with the stack, when the stack does not say");
 
   return [o]() {
     // Options that need no stack first (Usage, exit 2).
@@ -128,10 +138,25 @@ std::function<int()> setup(CLI::App& sub) {
     const DetectResult result = detect(stack, p, progress);
     const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
     const auto written = write_outputs(result, out_dir);
-    if (o->format == "json")
-      std::cout << to_json(result).dump(2) << "\n";
-    else
+    std::optional<std::int64_t> run_id;
+    std::filesystem::path catalog_file;
+    if (!o->no_catalog) {
+      catalog_file = o->catalog.empty() ? default_catalog_path() : std::filesystem::path(o->catalog);
+      Catalog catalog = Catalog::open(catalog_file);
+      RunLabels labels;
+      if (!o->project.empty()) labels.project = o->project;
+      if (o->track > 0) labels.track = o->track;
+      labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
+      run_id = catalog.record_run(stack, result, labels);
+    }
+    if (o->format == "json") {
+      auto doc = to_json(result);
+      if (run_id) doc["run_id"] = *run_id;
+      std::cout << doc.dump(2) << "\n";
+    } else {
       print_text(result, out_dir, written.size());
+      if (run_id) std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << "\n";
+    }
     return 0;
   };
 }

@@ -350,7 +350,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "INSERT INTO pjd_stacks (identity, fingerprint, path, project, platform, orbit_direction, track, "
           "subswath, length, width, wavelength_m, alooks, rlooks, n_pairs, first_date, last_date, created_utc, "
           "updated_utc) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?17)");
-      ins.bind(1, fp.identity).bind(2, fp.fingerprint).bind(3, fs::absolute(stack.file()).string());
+      ins.bind(1, fp.identity).bind(2, fp.fingerprint).bind(3, fs::weakly_canonical(fs::absolute(stack.file())).string());
       ins.bind(4, labels.project).bind(5, stack.platform()).bind(6, stack.orbit_direction());
       ins.bind(7, track ? std::optional<std::int64_t>(*track) : std::nullopt);
       ins.bind(8, swath.empty() ? std::optional<std::string>() : swath);
@@ -364,7 +364,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "UPDATE pjd_stacks SET fingerprint = ?2, path = ?3, project = coalesce(?4, project), "
           "track = coalesce(?5, track), n_pairs = ?6, first_date = ?7, last_date = ?8, updated_utc = ?9 "
           "WHERE id = ?1");
-      up.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, fs::absolute(stack.file()).string());
+      up.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, fs::weakly_canonical(fs::absolute(stack.file())).string());
       up.bind(4, labels.project).bind(5, track ? std::optional<std::int64_t>(*track) : std::nullopt);
       up.bind(6, stack.n_pairs()).bind(7, dates.front()).bind(8, dates.back()).bind(9, now);
       up.run();
@@ -675,7 +675,7 @@ std::int64_t Catalog::resolve_stack(const std::string& key) const {
       "SELECT id FROM pjd_stacks WHERE CAST(id AS TEXT) = ?1 OR identity = ?1 OR path = ?1 OR path = ?2 "
       "OR path = ?3 ORDER BY id LIMIT 1");
   std::error_code ec;
-  const fs::path abs = fs::absolute(key, ec);
+  const fs::path abs = fs::weakly_canonical(fs::absolute(key, ec), ec);
   s.bind(1, key).bind(2, abs.string()).bind(3, (abs / "inputs" / "ifgramStack.h5").string());
   if (s.step()) return s.int64(0);
   throw Error(ErrorKind::Usage, impl_->name(), "no stack '" + key + "' in the catalogue (see 'pjd catalog stacks')");
