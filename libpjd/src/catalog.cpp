@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "catalog_internal.hpp"
 #include "gdal_util.hpp"
@@ -399,6 +400,11 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       pair_ins.bind(9, p.grad_median_mm).bind(10, p.grad_mean_mm).bind(11, p.grad_std_mm);
       pair_ins.bind(12, p.skipped).bind(13, p.ramp_mm).bind(14, p.excluded);
       pair_ins.run();
+    }
+    // Test hook: hold the transaction open here, so a test can kill the process mid-recording.
+    if (const char* delay = std::getenv("PJD_TEST_RECORD_DELAY_MS")) {
+      std::fprintf(stderr, "pjd: test hook: pausing inside the recording transaction\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
     }
     Statement seam_ins = impl_->stmt(
         "INSERT INTO pjd_run_seams (run_id, seam_index, row, votes, median_jump_mm, warning) "
