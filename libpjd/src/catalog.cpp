@@ -305,7 +305,7 @@ nlohmann::json params_json(const DetectParams& p) {
 }
 
 nlohmann::json stats_json(const PairResult& r) {
-  auto num = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"btemp_days", r.btemp_days},        {"coh_median", num(r.coh_median)},
           {"coh_mean", num(r.coh_mean)},       {"coh_std", num(r.coh_std)},
           {"grad_median_mm", num(r.grad_median_mm)}, {"grad_mean_mm", num(r.grad_mean_mm)},
@@ -435,9 +435,9 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         prof_ins.reset();
         prof_ins.bind(1, stack_id).bind(2, result.pairs[i].pair).bind(3, result.x0).bind(4, result.x1);
         prof_ins.bind(5, result.params.cmin).bind(6, L).bind(7, stats_json(result.pairs[i]).dump());
-        prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(float)));
+        prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(double)));
         prof_ins.bind_blob(9, pack(prof.counts.data() + i * L, L * sizeof(std::int16_t)));
-        prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(float)));
+        prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(double)));
         prof_ins.run();
       }
     }
@@ -468,15 +468,14 @@ std::optional<int> Catalog::previous_n_burst(const std::string& identity) const 
   return std::nullopt;
 }
 
-std::vector<std::pair<std::string, StoredProfile>> Catalog::load_profiles(std::int64_t stack_id, std::size_t x0,
-                                                                         std::size_t x1, double cmin) const {
-  std::vector<std::pair<std::string, StoredProfile>> out;
+ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const {
+  ProfileCache out;
   Statement s = impl_->stmt(
       "SELECT pair, length, stats_json, intensity_pct, counts_cts, median_grad_mm FROM pjd_stack_profiles "
       "WHERE stack_id = ?1 AND x0 = ?2 AND x1 = ?3 AND cmin = ?4 ORDER BY pair");
   s.bind(1, stack_id).bind(2, x0).bind(3, x1).bind(4, cmin);
   while (s.step()) {
-    StoredProfile p;
+    PairProfile p;
     const std::size_t L = static_cast<std::size_t>(s.int64(1));
     const auto stats = nlohmann::json::parse(s.text(2));
     p.stats.pair = s.text(0);
@@ -488,10 +487,10 @@ std::vector<std::pair<std::string, StoredProfile>> Catalog::load_profiles(std::i
     p.stats.grad_mean_mm = json_num(stats, "grad_mean_mm");
     p.stats.grad_std_mm = json_num(stats, "grad_std_mm");
     p.stats.skipped = stats.value("skipped", false);
-    p.intensity_pct = unpack<float>(s.blob(3), L);
-    p.counts_cts = unpack<std::int16_t>(s.blob(4), L);
-    p.median_grad_mm = unpack<float>(s.blob(5), L);
-    out.emplace_back(p.stats.pair, std::move(p));
+    p.intensity_pct = unpack<double>(s.blob(3), L);
+    p.counts = unpack<std::int16_t>(s.blob(4), L);
+    p.median_grad_mm = unpack<double>(s.blob(5), L);
+    out.emplace(p.stats.pair, std::move(p));
   }
   return out;
 }

@@ -143,9 +143,10 @@ TEST_CASE("record a run and query it back", "[catalog]") {
   // Profiles are stored per pair and come back bit-identical.
   const auto prof = c.load_profiles(stack_id, 0, stack.width(), 0.75);
   REQUIRE(prof.size() == 12);
-  CHECK(prof[0].second.intensity_pct.size() == stack.length());
-  CHECK(prof[0].second.intensity_pct[5] == 12.5f);
-  CHECK(prof[0].second.counts_cts[5] == 40);
+  const auto& first = prof.at(stack.pairs()[0].name());
+  CHECK(first.intensity_pct.size() == stack.length());
+  CHECK(first.intensity_pct[5] == 12.5);
+  CHECK(first.counts[5] == 40);
   CHECK(c.previous_n_burst(pjd::fingerprint_stack(stack).identity) == 4);
 
   // Forgetting a run cascades to its rows.
