@@ -175,9 +175,19 @@ class SmoothField {
     }
   }
 
-  std::vector<float> render() const {
+  /// The field alone, shifted and scaled to a realised mean 0 and standard deviation 1
+  /// (a few coarse nodes dominate, so the realised statistics can be far from nominal).
+  std::vector<float> render_standardised() const {
     std::vector<float> out(length_ * width_, 0.0f);
     add_to(out.data(), 1.0);
+    double sum = 0, sum2 = 0;
+    for (float v : out) {
+      sum += v;
+      sum2 += static_cast<double>(v) * v;
+    }
+    const double n = static_cast<double>(out.size());
+    const double mean = sum / n, sd = std::sqrt(std::max(sum2 / n - mean * mean, 1e-12));
+    for (float& v : out) v = static_cast<float>((v - mean) / sd);
     return out;
   }
 
@@ -194,9 +204,10 @@ class SmoothField {
 // ---------------------------------------------------------------- small helpers
 
 std::string fmt_num(double v) {
-  // Python's str(float): shortest round-trip, always with a decimal point.
-  char buf[64];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  // Python's str(float) for the moderate values we write: shortest round-trip digits in
+  // fixed notation, always with a decimal point ("800000.0", "0.05546576", "-12.0").
+  char buf[512];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
   std::string s(buf, ec == std::errc() ? ptr : buf);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
@@ -395,7 +406,7 @@ Model build_model(const SimParams& params) {
 
   // Static coherence: smooth field + an azimuth trend.
   {
-    m.coh_base = SmoothField(derive(params.seed, kTagCohField, 0), m.L, m.W, 8.0, 1.0).render();
+    m.coh_base = SmoothField(derive(params.seed, kTagCohField, 0), m.L, m.W, 8.0, 1.0).render_standardised();
     Rng rng(derive(params.seed, kTagCohTrend, 0));
     const double trend = rng.uniform(0.04, 0.08) * (rng.uniform() < 0.5 ? -1.0 : 1.0);
     for (std::size_t r = 0; r < m.L; ++r) {
@@ -415,7 +426,7 @@ Model build_model(const SimParams& params) {
     const double cx = rng.uniform(0.25, 0.75) * static_cast<double>(m.W);
     const double ay = rng.uniform(0.10, 0.14) * static_cast<double>(m.L);
     const double ax = rng.uniform(0.12, 0.16) * static_cast<double>(m.W);
-    const auto shore = SmoothField(derive(params.seed, kTagWater, 1), m.L, m.W, 4.0, 1.0).render();
+    const auto shore = SmoothField(derive(params.seed, kTagWater, 1), m.L, m.W, 4.0, 1.0).render_standardised();
     for (std::size_t r = 0; r < m.L; ++r)
       for (std::size_t c = 0; c < m.W; ++c) {
         const double dy = (static_cast<double>(r) - cy) / ay, dx = (static_cast<double>(c) - cx) / ax;
@@ -656,7 +667,7 @@ void write_geometry(const Model& m, const fs::path& path, const AttrList& stack_
   const double cos_lat = std::cos(kSceneLatDeg * kPi / 180.0);
   std::vector<float> lat(L * W), lon(L * W), hgt(L * W), inc_deg(L * W), az(L * W), rng(L * W);
   std::vector<signed char> shadow(L * W, 0), water(L * W);
-  const auto topo = SmoothField(derive(m.p.seed, kTagHeight, 0), L, W, 4.0, 1.0).render();
+  const auto topo = SmoothField(derive(m.p.seed, kTagHeight, 0), L, W, 4.0, 1.0).render_standardised();
   double az_angle = -(heading * 180.0 / kPi - 90.0);  // MintPy: LOS azimuth, from north, anti-clockwise
   az_angle -= std::round(az_angle / 360.0) * 360.0;
   for (std::size_t r = 0; r < L; ++r)
@@ -901,16 +912,19 @@ SimTruth simulate(const fs::path& out_dir, const SimParams& params, const Progre
     }
     truth.pairs.push_back(std::move(t));
   }
-  // Reference point: the most coherent land pixel.
+  // Reference point (REF_Y/REF_X): a coherent land pixel near the centre.
   {
-    std::size_t best = 0;
-    float best_g = -1;
-    std::size_t land = 0;
+    std::size_t best = 0, land = 0;
+    double best_score = -1e9;
+    const double cy = static_cast<double>(L - 1) / 2, cx = static_cast<double>(W - 1) / 2;
     for (std::size_t i = 0; i < N; ++i) {
       if (!m.land[i]) continue;
       ++land;
-      if (m.coh_base[i] > best_g) {
-        best_g = m.coh_base[i];
+      const double dy = (static_cast<double>(i / W) - cy) / static_cast<double>(L);
+      const double dx = (static_cast<double>(i % W) - cx) / static_cast<double>(W);
+      const double score = m.coh_base[i] - 0.2 * std::sqrt(dy * dy + dx * dx);
+      if (score > best_score) {
+        best_score = score;
         best = i;
       }
     }
