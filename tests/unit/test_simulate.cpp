@@ -1,11 +1,13 @@
 // The stack simulator: MintPy layout, determinism, compression, and truth.json against the data.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
