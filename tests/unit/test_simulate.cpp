@@ -589,3 +589,34 @@ TEST_CASE("pjd simulate: summary, JSON and progress lines", "[simulate][cli]") {
   CHECK(r.exit_code == 2);
   CHECK_FALSE(fs::exists(dir.path() / "c" / "truth.json"));
 }
+
+TEST_CASE("an output path that is a file is an I/O error", "[simulate][errors]") {
+  pjd::test::TempDir dir("sim_outfile");
+  const fs::path file = dir.path() / "not_a_dir";
+  std::ofstream(file) << "x";
+  try {
+    pjd::simulate(file, tiny());
+    FAIL("no error");
+  } catch (const pjd::Error& e) {
+    CHECK(e.kind() == pjd::ErrorKind::Io);
+    CHECK(e.exit_code() == 3);
+  }
+  const auto r = pjd::test::run_pjd("simulate " + file.string() + " --size tiny --progress none");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("not_a_dir") != std::string::npos);
+}
+
+TEST_CASE("a second run replaces the outputs in place", "[simulate]") {
+  pjd::test::TempDir dir("sim_rerun");
+  pjd::simulate(dir.path(), tiny(1));
+  const auto first = read_truth(dir.path());
+  pjd::simulate(dir.path(), tiny(2));
+  const auto second = read_truth(dir.path());
+  CHECK(first["seed"] == 1);
+  CHECK(second["seed"] == 2);
+  const Stack s = Stack::open(dir.path());
+  CHECK(s.n_pairs() == second["pairs"].size());
+  std::size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir.path())) files += e.is_regular_file();
+  CHECK(files == 3);
+}
