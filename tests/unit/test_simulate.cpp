@@ -314,8 +314,10 @@ TEST_CASE("seams: the measured step equals the truth, on the recorded rows", "[s
         }
       }
       if (std::abs(jr[n]) > 0.01) CHECK(arg == b);
-      // The sign follows the misregistration: step = -2 pi df dt s.
-      CHECK(jr[n] * pt["misreg_px"].get<double>() <= 0);
+      // The physics: step = -2 pi df_ovl dt s, dt = 2.055556 ms, df_ovl within 3 % of IW1's 4.9 kHz.
+      const double df = t["subswaths"][0]["df_ovl_per_seam_hz"][n];
+      CHECK(df == Approx(4900.0).epsilon(0.0301));
+      CHECK(jr[n] == Approx(-2 * std::numbers::pi * df * 2.055556e-3 * pt["misreg_px"].get<double>()).epsilon(1e-12));
       CHECK(jm[n] == Approx(std::abs(jr[n]) * mm_per_rad).epsilon(1e-12));
       ramp += jm[n];
     }
