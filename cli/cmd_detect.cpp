@@ -22,7 +22,7 @@ struct DetectOptions {
   std::string method = "published";
   std::string out;
   std::string format = "text";
-  double pct = 0.25, cmin = 0.75, pj_thr = 5.0;
+  double pct = 0.25, cmin = 0.75, pj_thr = 5.0, date_thr_px = 0.005;
   bool mask_avg_coh = false;
   std::vector<long long> sub_x;
   std::string pair;
@@ -49,15 +49,26 @@ void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std
     << r.width << " columns";
   if (r.x0 != 0 || r.x1 != r.width) o << " (columns " << r.x0 << "-" << r.x1 << ")";
   o << "\n";
+  const bool robust = r.params.method == "robust";
   o << "method:   " << r.params.method << ", " << r.params.n_burst << " bursts, cmin " << python_repr(r.params.cmin)
     << ", pct " << python_repr(r.params.pct) << ", threshold " << python_repr(r.params.pj_thr_mm) << " mm\n";
-  o << "rows:     reliable when valid cells > " << python_round2(r.row_count_threshold);
-  if (r.avg_coh_mask_used) o << "; average-coherence mask " << (r.avg_coh_mask_auto ? "(switched on automatically)" : "on");
-  o << "\n";
-  o << "seams:    " << r.seams.size() << " found (" << (r.params.n_burst - 1) << " expected)\n";
-  for (const auto& s : r.seams)
-    o << "  row " << s.row << "  votes " << s.votes << "  median |gradient| " << python_round2(s.median_grad_mm)
-      << " mm\n";
+  if (robust) {
+    o << "bursts:   " << r.n_burst_source << "\n";
+    for (const auto& sw : r.subswaths)
+      o << "  " << sw.name << ": columns " << sw.x0 << "-" << sw.x1 << ", " << sw.n_burst << " bursts\n";
+    o << "seams:    " << r.seams.size() << " found\n";
+    for (const auto& s : r.seams)
+      o << "  row " << s.row << "  " << r.subswaths.at(s.subswath).name << "  significance "
+        << python_round2(s.significance) << "  pairs with a 3-sigma step " << s.votes << "\n";
+  } else {
+    o << "rows:     reliable when valid cells > " << python_round2(r.row_count_threshold);
+    if (r.avg_coh_mask_used) o << "; average-coherence mask " << (r.avg_coh_mask_auto ? "(switched on automatically)" : "on");
+    o << "\n";
+    o << "seams:    " << r.seams.size() << " found (" << (r.params.n_burst - 1) << " expected)\n";
+    for (const auto& s : r.seams)
+      o << "  row " << s.row << "  votes " << s.votes << "  median |gradient| " << python_round2(s.median_grad_mm)
+        << " mm\n";
+  }
   o << "skipped:  " << r.skipped_pairs.size() << " pair(s) with mean coherence < 0.4";
   if (!r.skipped_pairs.empty()) o << ": " << list(r.skipped_pairs);
   o << "\n";
@@ -65,9 +76,21 @@ void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std
     << python_repr(r.params.pj_thr_mm) << " mm";
   if (!r.excluded_pairs.empty()) o << ": " << list(r.excluded_pairs);
   o << "\n";
-  o << "dates:    " << r.excluded_dates.size() << " date(s) with more than 50% of their pairs excluded";
-  if (!r.excluded_dates.empty()) o << ": " << list(r.excluded_dates);
-  o << "\n";
+  if (robust) {
+    o << "dates:    " << r.excluded_dates.size() << " date(s) with |misregistration| above the threshold";
+    if (!r.excluded_dates.empty()) {
+      o << ":";
+      for (const auto& d : r.dates)
+        if (d.excluded)
+          o << " " << d.date << " (" << python_round2(d.misreg_px * 1000) << " +- " << python_round2(d.sigma_px * 1000)
+            << " mpx)";
+    }
+    o << "\n";
+  } else {
+    o << "dates:    " << r.excluded_dates.size() << " date(s) with more than 50% of their pairs excluded";
+    if (!r.excluded_dates.empty()) o << ": " << list(r.excluded_dates);
+    o << "\n";
+  }
   for (const auto& w : r.warnings) o << "warning:  " << w << "\n";
   o << "outputs:  " << n_written << " file(s) in " << out_dir.string() << "\n";
 }
@@ -76,8 +99,15 @@ std::function<int()> setup(CLI::App& sub) {
   auto o = std::make_shared<DetectOptions>();
   sub.add_option("STACK", o->stack_pos, "MintPy directory or inputs/ifgramStack.h5");
   sub.add_option("--inDir,-i,--in-dir", o->stack_opt, "Same as STACK (the reference's option)");
-  sub.add_option("-n,--n-burst", o->n_burst, "Bursts per sub-swath, >= 2 (e.g. ls reference/IW1/*.vrt | wc -l)");
-  sub.add_option("--method", o->method, "Detection method")->capture_default_str();
+  sub.add_option("-n,--n-burst", o->n_burst,
+                 "Bursts per sub-swath, >= 2 (e.g. ls reference/IW1/*.vrt | wc -l); required by the published "
+                 "method; optional with robust (estimated from the seam spacing; an override when given)");
+  sub.add_option("--method", o->method, "Detection method: published (the reference) or robust")
+      ->capture_default_str();
+  sub.add_option("--date-thr-px", o->date_thr_px,
+                 "Robust: a date is excluded when |misregistration| exceeds this many pixels (or 3.5 robust sigmas "
+                 "of all dates, if larger)")
+      ->capture_default_str();
   sub.add_option("--out", o->out, "Output directory (default: <mintpy dir>/pj_evaluation)");
   sub.add_option("--format", o->format, "What to print on stdout")
       ->check(CLI::IsMember({"text", "json"}))
@@ -110,7 +140,7 @@ std::function<int()> setup(CLI::App& sub) {
       throw_usage("give the stack once: STACK '" + o->stack_pos + "' and --inDir '" + o->stack_opt + "' differ");
     const std::string stack_path = o->stack_pos.empty() ? o->stack_opt : o->stack_pos;
     if (stack_path.empty()) throw_usage("no stack given (STACK or --inDir: a MintPy directory or ifgramStack.h5)");
-    if (o->n_burst == 0)
+    if (o->n_burst == 0 && o->method != "robust")
       throw_usage("--n-burst must be >= 2 and is required: bursts per sub-swath (e.g. ls reference/IW1/*.vrt | wc -l)");
     auto progress = make_progress(o->progress);
 
@@ -122,6 +152,7 @@ std::function<int()> setup(CLI::App& sub) {
     p.cmin = o->cmin;
     p.mask_avg_coh = o->mask_avg_coh;
     p.pj_thr_mm = o->pj_thr;
+    p.date_thr_px = o->date_thr_px;
     p.threads = o->threads;
     if (!o->pair.empty()) p.pair = o->pair;
     if (!o->sub_x.empty()) {

@@ -14,8 +14,10 @@
 #include <thread>
 
 #include "numeric.hpp"
+#include "parallel.hpp"
 #include "pjd/error.hpp"
 #include "published.hpp"
+#include "robust_detect.hpp"
 
 namespace pjd {
 
@@ -24,34 +26,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-/// Runs fn(i) for i in [0, n) on `threads` threads (fn(i, worker)). Rethrows the
-/// first exception after all threads have finished.
-template <typename Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
-  const unsigned t = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), std::max<std::size_t>(n, 1)));
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr err;
-  std::mutex err_mu;
-  auto work = [&](unsigned w) {
-    try {
-      for (std::size_t i = next++; i < n; i = next++) fn(i, w);
-    } catch (...) {
-      std::lock_guard<std::mutex> lk(err_mu);
-      if (!err) err = std::current_exception();
-      next = n;
-    }
-  };
-  if (t == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(t);
-    for (unsigned w = 0; w < t; ++w) pool.emplace_back(work, w);
-    for (auto& th : pool) th.join();
-  }
-  if (err) std::rethrow_exception(err);
 }
 
 struct Block {
@@ -63,6 +37,7 @@ struct Block {
 
 DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress,
                     const ProfileCache* reuse) {
+  if (params_in.method == "robust") return detect_robust(stack, params_in, progress);
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 
@@ -342,6 +317,8 @@ nlohmann::json to_json(const DetectResult& r) {
   jp["pair"] = p.pair ? json(*p.pair) : json(nullptr);
   jp["threads"] = p.threads;
   jp["block_bytes"] = p.block_bytes;
+  const bool robust = p.method == "robust";  // robust-only keys: published summaries stay as they were
+  if (robust) jp["date_thr_px"] = p.date_thr_px;
   j["params"] = jp;
   j["stack"] = {{"file", r.stack_file},
                 {"length", r.length},
@@ -355,14 +332,25 @@ nlohmann::json to_json(const DetectResult& r) {
                 {"first_date", r.first_date},
                 {"last_date", r.last_date}};
   json seams = json::array();
-  for (const auto& s : r.seams)
-    seams.push_back({{"row", s.row}, {"votes", s.votes}, {"median_grad_mm", num_or_null(s.median_grad_mm)}});
+  for (const auto& s : r.seams) {
+    json js = {{"row", s.row}, {"votes", s.votes}, {"median_grad_mm", num_or_null(s.median_grad_mm)}};
+    if (robust) {
+      js["subswath"] = s.subswath;
+      js["significance"] = num_or_null(s.significance);
+    }
+    seams.push_back(js);
+  }
   j["seams"] = seams;
   json pairs = json::array();
+  auto nums = [](const std::vector<double>& v) {
+    json a = json::array();
+    for (double x : v) a.push_back(num_or_null(x));
+    return a;
+  };
   for (const auto& pr : r.pairs) {
     json sg = json::array();
     for (double v : pr.seam_grad_mm) sg.push_back(num_or_null(v));
-    pairs.push_back({{"pair", pr.pair},
+    json jpr = {{"pair", pr.pair},
                      {"btemp_days", pr.btemp_days},
                      {"coh_median", num_or_null(pr.coh_median)},
                      {"coh_mean", num_or_null(pr.coh_mean)},
@@ -373,7 +361,15 @@ nlohmann::json to_json(const DetectResult& r) {
                      {"skipped", pr.skipped},
                      {"ramp_mm", pr.ramp_mm ? num_or_null(*pr.ramp_mm) : json(nullptr)},
                      {"excluded", pr.excluded},
-                     {"seam_grad_mm", sg}});
+                     {"seam_grad_mm", sg}};
+    if (robust) {
+      jpr["seam_jump_mm"] = nums(pr.seam_jump_mm);
+      jpr["seam_jump_sigma_mm"] = nums(pr.seam_jump_sigma_mm);
+      jpr["ramp_sigma_mm"] = pr.ramp_sigma_mm ? num_or_null(*pr.ramp_sigma_mm) : json(nullptr);
+      jpr["subswath_ramp_mm"] = nums(pr.subswath_ramp_mm);
+      jpr["network_residual_mm"] = pr.network_residual_mm ? num_or_null(*pr.network_residual_mm) : json(nullptr);
+    }
+    pairs.push_back(jpr);
   }
   j["pairs"] = pairs;
   j["warnings"] = r.warnings;
@@ -400,6 +396,28 @@ nlohmann::json to_json(const DetectResult& r) {
   j["profiles"] = prof;
   j["timings_s"] = r.timings_s;
   j["n_pairs_reused"] = r.n_pairs_reused;
+  if (robust) {
+    j["n_burst"] = {{"used", p.n_burst}, {"hint", r.n_burst_hint}, {"source", r.n_burst_source}};
+    json sw = json::array();
+    for (const auto& s : r.subswaths)
+      sw.push_back({{"name", s.name},
+                    {"x0", s.x0},
+                    {"x1", s.x1},
+                    {"n_burst", s.n_burst},
+                    {"seam_spacing_rows", num_or_null(s.seam_spacing_rows)},
+                    {"jump_rad_per_px", num_or_null(s.jump_rad_per_px)}});
+    j["subswaths"] = sw;
+    json dates = json::array();
+    for (const auto& d : r.dates)
+      dates.push_back({{"date", d.date},
+                       {"misreg_px", num_or_null(d.misreg_px)},
+                       {"sigma_px", num_or_null(d.sigma_px)},
+                       {"jump_mm", num_or_null(d.jump_mm)},
+                       {"jump_sigma_mm", num_or_null(d.jump_sigma_mm)},
+                       {"n_pairs", d.n_pairs},
+                       {"excluded", d.excluded}});
+    j["dates"] = dates;
+  }
   return j;
 }
 
@@ -433,6 +451,7 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
     if (jp.contains("pair") && jp["pair"].is_string()) p.pair = jp["pair"].get<std::string>();
     p.threads = jp.value("threads", 0u);
     p.block_bytes = jp.value("block_bytes", p.block_bytes);
+    p.date_thr_px = jp.value("date_thr_px", p.date_thr_px);
     const auto& st = j.at("stack");
     r.stack_file = st.at("file").get<std::string>();
     r.length = st.at("length").get<std::size_t>();
@@ -445,9 +464,13 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
     r.wavelength_m = num_or_nan(st.value("wavelength_m", json(nullptr)));
     r.first_date = st.value("first_date", "");
     r.last_date = st.value("last_date", "");
-    for (const auto& s : j.at("seams"))
-      r.seams.push_back({s.at("row").get<std::size_t>(), s.at("votes").get<std::size_t>(),
-                         num_or_nan(s.value("median_grad_mm", json(nullptr)))});
+    for (const auto& s : j.at("seams")) {
+      SeamRow sr{s.at("row").get<std::size_t>(), s.at("votes").get<std::size_t>(),
+                 num_or_nan(s.value("median_grad_mm", json(nullptr)))};
+      sr.subswath = s.value("subswath", std::size_t(0));
+      sr.significance = num_or_nan(s.value("significance", json(nullptr)));
+      r.seams.push_back(sr);
+    }
     for (const auto& jp2 : j.at("pairs")) {
       PairResult pr;
       pr.pair = jp2.at("pair").get<std::string>();
@@ -463,6 +486,17 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
       pr.excluded = jp2.value("excluded", false);
       if (jp2.contains("seam_grad_mm"))
         for (const auto& v : jp2["seam_grad_mm"]) pr.seam_grad_mm.push_back(num_or_nan(v));
+      auto read_nums = [&](const char* key, std::vector<double>& out) {
+        if (jp2.contains(key) && jp2[key].is_array())
+          for (const auto& v : jp2[key]) out.push_back(num_or_nan(v));
+      };
+      read_nums("seam_jump_mm", pr.seam_jump_mm);
+      read_nums("seam_jump_sigma_mm", pr.seam_jump_sigma_mm);
+      read_nums("subswath_ramp_mm", pr.subswath_ramp_mm);
+      if (jp2.contains("ramp_sigma_mm") && jp2["ramp_sigma_mm"].is_number())
+        pr.ramp_sigma_mm = jp2["ramp_sigma_mm"].get<double>();
+      if (jp2.contains("network_residual_mm") && jp2["network_residual_mm"].is_number())
+        pr.network_residual_mm = jp2["network_residual_mm"].get<double>();
       r.pairs.push_back(std::move(pr));
     }
     auto strings = [&](const char* key) {
@@ -495,6 +529,33 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
     }
     if (j.contains("timings_s")) r.timings_s = j["timings_s"].get<std::map<std::string, double>>();
     r.n_pairs_reused = j.value("n_pairs_reused", std::size_t(0));
+    if (j.contains("n_burst") && j["n_burst"].is_object()) {
+      r.n_burst_hint = j["n_burst"].value("hint", 0);
+      r.n_burst_source = j["n_burst"].value("source", "");
+    }
+    if (j.contains("subswaths"))
+      for (const auto& s : j["subswaths"]) {
+        SubswathRange sw;
+        sw.name = s.value("name", "");
+        sw.x0 = s.value("x0", std::size_t(0));
+        sw.x1 = s.value("x1", std::size_t(0));
+        sw.n_burst = s.value("n_burst", 0);
+        sw.seam_spacing_rows = num_or_nan(s.value("seam_spacing_rows", json(nullptr)));
+        sw.jump_rad_per_px = num_or_nan(s.value("jump_rad_per_px", json(nullptr)));
+        r.subswaths.push_back(sw);
+      }
+    if (j.contains("dates"))
+      for (const auto& d : j["dates"]) {
+        DateMisregistration dm;
+        dm.date = d.value("date", "");
+        dm.misreg_px = num_or_nan(d.value("misreg_px", json(nullptr)));
+        dm.sigma_px = num_or_nan(d.value("sigma_px", json(nullptr)));
+        dm.jump_mm = num_or_nan(d.value("jump_mm", json(nullptr)));
+        dm.jump_sigma_mm = num_or_nan(d.value("jump_sigma_mm", json(nullptr)));
+        dm.n_pairs = d.value("n_pairs", std::size_t(0));
+        dm.excluded = d.value("excluded", false);
+        r.dates.push_back(dm);
+      }
     // Consistency: what later steps (overlays, figures) index with.
     if (r.length == 0 || r.width == 0) throw Error(ErrorKind::Data, source, "length and width must be positive");
     if (r.x0 >= r.x1 || r.x1 > r.width)

@@ -51,11 +51,17 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params) {
   const std::size_t width = stack.width();
 
   // Options that do not depend on the stack first (Usage).
-  if (p.n_burst < 2)
+  if (p.method != "published" && p.method != "robust")
+    throw_usage("--method '" + p.method + "' is unknown (available: published, robust)");
+  const bool robust = p.method == "robust";
+  // Robust: --n-burst is optional (0 = estimated from the seam spacing), an override when given.
+  if (!(robust && p.n_burst == 0) && p.n_burst < 2)
     throw_usage("--n-burst must be >= 2 (bursts per sub-swath; with fewer there is no burst seam), got " +
                 std::to_string(p.n_burst));
-  if (p.method != "published")
-    throw_usage("--method '" + p.method + "' is unknown (available: published)");
+  if (robust && p.pair)
+    throw_usage("--pair is not available with --method robust: it stacks every pair of the stack");
+  if (robust && !(p.date_thr_px > 0.0 && std::isfinite(p.date_thr_px)))
+    throw_usage("--date-thr-px must be a positive number of pixels, got " + fmt(p.date_thr_px));
   if (!(p.cmin > 0.0 && p.cmin <= 1.0)) throw_usage("--cmin must be in (0, 1], got " + fmt(p.cmin));
   if (!(p.pct > 0.0 && p.pct < 1.0))
     throw_usage("--pct must be a fraction in (0, 1) (0.25 = 25th percentile), got " + fmt(p.pct));
@@ -83,6 +89,11 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params) {
     throw_data(file, "the stack is geocoded (attribute Y_FIRST); phase jumps must be detected in radar coordinates "
                      "(use inputs/ifgramStack.h5 before geocoding)");
 
+  if (p.n_burst == 0) {
+    // Robust without --n-burst: the count comes from the data; only a minimal size check.
+    if (length < 16) throw_data(file, std::to_string(length) + " rows are too few to find burst seams");
+    return p;
+  }
   const std::size_t b = static_cast<std::size_t>(p.n_burst);
   if (length / b < kMinRowsPerBurst)
     throw_data(file, std::to_string(length) + " rows cannot hold " + std::to_string(b) + " bursts: the windows would be " +

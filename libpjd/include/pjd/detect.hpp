@@ -20,8 +20,10 @@ namespace pjd {
 inline constexpr int kDetectSchemaVersion = 1;
 
 struct DetectParams {
-  int n_burst = 0;                  ///< B, bursts per sub-swath (>= 2); b = B-1 seams
-  std::string method = "published";
+  /// B, bursts per sub-swath; b = B-1 seams. Published: required (>= 2). Robust: 0 = estimate
+  /// from the data (the result's params then hold the count used), >= 2 = override.
+  int n_burst = 0;
+  std::string method = "published";  ///< "published" (the reference) or "robust" (share/docs/robust-method.md)
   double pct = 0.25;                ///< --pct: percentile of row counts, as a fraction (0-1)
   double cmin = 0.75;               ///< --cmin: minimum coherence for a cell to count
   bool mask_avg_coh = false;        ///< --msk-avgCoh: force the average-coherence mask on
@@ -30,6 +32,9 @@ struct DetectParams {
   std::optional<std::string> pair;  ///< --pair YYYYMMDD_yyyymmdd: analyse one pair only
   unsigned threads = 0;             ///< worker threads; 0 = every core
   std::size_t block_bytes = 256u << 20;  ///< target bytes of one block of pairs (both datasets)
+  /// Robust only: a date is excluded when |misregistration| exceeds
+  /// max(date_thr_px, 3.5 robust standard deviations of all dates' misregistrations).
+  double date_thr_px = 0.005;
 };
 
 /// Per-pair statistics (numpy conventions, rounded to 2 decimals) and outcome.
@@ -44,6 +49,37 @@ struct PairResult {
   /// Median |azimuth gradient| (mm) of the pair at each seam row (same order as
   /// DetectResult::seams); NaN where the row has no value or the pair is skipped.
   std::vector<double> seam_grad_mm;
+  // Robust method only (empty / unset for published):
+  /// Signed step phi(after) - phi(before) at each seam (same order as DetectResult::seams),
+  /// LOS mm, measured in the pair's own sub-swath columns with the local azimuth trend removed;
+  /// NaN where not measured (skipped pair, no data).
+  std::vector<double> seam_jump_mm;
+  std::vector<double> seam_jump_sigma_mm;  ///< 1-sigma uncertainty of seam_jump_mm
+  std::optional<double> ramp_sigma_mm;     ///< 1-sigma uncertainty of ramp_mm
+  /// Accumulated jump per sub-swath (DetectResult::subswaths order); ramp_mm is their maximum.
+  std::vector<double> subswath_ramp_mm;
+  /// Robust residual of the pair in the network inversion (measured - fitted total step), mm.
+  std::optional<double> network_residual_mm;
+};
+
+/// Robust method: one date's azimuth misregistration from the network inversion.
+struct DateMisregistration {
+  std::string date;           ///< YYYYMMDD
+  double misreg_px = NAN;     ///< azimuth misregistration, pixels (median of all dates = 0)
+  double sigma_px = NAN;      ///< 1-sigma uncertainty
+  double jump_mm = NAN;       ///< the LOS jump per seam it causes against a perfect date, mm (signed)
+  double jump_sigma_mm = NAN;
+  std::size_t n_pairs = 0;    ///< measured pairs containing the date
+  bool excluded = false;      ///< |misreg_px| above the date threshold
+};
+
+/// Robust method: a range of columns whose seams sit on the same rows (one sub-swath).
+struct SubswathRange {
+  std::string name;            ///< "IW1", "IW2", ... by column order (near range first)
+  std::size_t x0 = 0, x1 = 0;  ///< columns [x0, x1) of the stack
+  int n_burst = 0;             ///< seams + 1
+  double seam_spacing_rows = NAN;
+  double jump_rad_per_px = NAN;  ///< J = 2 pi df_ovl dt assumed for the sub-swath
 };
 
 /// A seam row found by the refinement, with the number of pairs that flagged it.
@@ -51,6 +87,9 @@ struct SeamRow {
   std::size_t row = 0;        ///< first row after the seam (reference convention)
   std::size_t votes = 0;      ///< pairs whose coarse peaks include this row
   double median_grad_mm = NAN;  ///< median over pairs of the row's median |gradient|
+  // Robust method only:
+  std::size_t subswath = 0;     ///< index into DetectResult::subswaths
+  double significance = NAN;    ///< stacked step energy above the noise floor, in robust sigmas
 };
 
 /// Row profiles, (pairs x rows) row-major, for all pairs analysed (skipped included).
@@ -103,6 +142,11 @@ struct DetectResult {
   Profiles profiles;
   std::map<std::string, double> timings_s;  ///< stage -> wall seconds
   std::size_t n_pairs_reused = 0;      ///< pairs whose profiles came from a ProfileCache
+  // Robust method only:
+  int n_burst_hint = 0;                ///< --n-burst as given (0 = none); params.n_burst holds the count used
+  std::string n_burst_source;          ///< how the burst count was decided, in words
+  std::vector<SubswathRange> subswaths;        ///< sub-swaths found (one when not merged)
+  std::vector<DateMisregistration> dates;      ///< per-date misregistration, date order
 };
 
 /// Checks parameters against the stack before any work: B >= 2, radar coordinates,

@@ -1,0 +1,98 @@
+#pragma once
+// The robust method's steps (share/docs/robust-method.md), on plain arrays so each can be
+// unit tested. Units are in the names: _rad (radians of unwrapped phase), _mm (LOS mm),
+// _px (azimuth pixels), _rows. Profiles are (pairs x rows) row-major; NaN = no data.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pjd::robust {
+
+inline constexpr double kLineTimeS = 2.055556e-3;  ///< Sentinel-1 IW azimuth time interval
+inline constexpr double kBurstCycleS = 2.7586;     ///< Sentinel-1 IW burst cycle
+inline constexpr double kBurstCycleLines = kBurstCycleS / kLineTimeS;  ///< ~1342 single-look lines
+
+/// J = 2 pi df_ovl dt (rad per px of azimuth misregistration) for IW1..IW3 (index 0..2);
+/// other indices get IW2's value.
+double jump_rad_per_px(int iw_index);
+
+/// Column segments: near-equal ranges covering [0, cols), at most max_segments, each at
+/// least min_width columns wide (one segment when cols < 2 * min_width). Returns K+1 bounds.
+std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segments, std::size_t min_width);
+
+/// Per pair, per row r >= 1 and segment k: the sum and the count of the signed azimuth
+/// gradient d = phi[r] - phi[r-1] (rad) over the segment's columns where both cells are valid
+/// (finite, phase != 0, coherence >= coh_floor) and |d| < pi (a 2 pi unwrapping error is
+/// left out rather than averaged in). Row 0 gets 0 / 0. sum_rad and count are rows x K.
+/// The mean is linear, so the sum over rows of a profile telescopes to a phase difference.
+void gradient_profile(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
+                      const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
+
+/// Mean gradient of segments [k0, k1) of one pair's sums/counts (rows x K): out_rad[r] and
+/// out_count[r]; NaN (and 0) where the segments hold no cell on that row.
+void group_profile(const float* sum_rad, const float* count, std::size_t rows, std::size_t n_segments,
+                   std::size_t k0, std::size_t k1, double* out_rad, double* out_count);
+
+/// Stacked seam energy over pairs. mean_rad/count are (pairs x rows) profiles; use[p] says
+/// whether the pair takes part. Each pair's profile is detrended by a running median,
+/// standardised by its own robust noise (so every pair weighs alike), squared, capped at
+/// kEnergyCap and averaged over pairs: e1 for single rows, e3 for 3-row sums (a smeared
+/// step). sig1/sig3 are (e - median) / (1.4826 MAD) over rows: robust sigmas above the floor.
+inline constexpr double kEnergyCap = 25.0;
+struct Stacked {
+  std::vector<double> e1, e3, sig1, sig3;
+  std::size_t n_pairs = 0;  ///< pairs that took part
+};
+Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
+                     const std::vector<bool>& use);
+
+/// Seam rows from the stacked significance: peaks, a regular spacing, the burst count.
+struct SeamSearch {
+  std::vector<std::size_t> rows;       ///< first row after each seam, ascending
+  std::vector<double> significance;    ///< sig3 at each
+  double spacing_rows = 0;             ///< estimated seam spacing (0 when < 2 seams)
+  std::vector<std::string> notes;      ///< how it was decided, rejected peaks
+};
+inline constexpr double kSigStrong = 9.0;  ///< a peak this strong is a seam candidate by itself
+inline constexpr double kSigWeak = 5.0;    ///< a peak on the seam grid needs this much
+/// spacing_prior_rows: ~1342 / ALOOKS (0 = none); n_burst_override: >= 2 forces B-1 seams.
+SeamSearch find_seams(const Stacked& st, std::size_t rows, double spacing_prior_rows, int n_burst_override);
+
+/// Signed step at a seam whose first row after it is b: the sum of the mean-gradient rows
+/// b-h..b+h (a telescoping phase difference across the smeared step) minus (2h+1) times the
+/// local azimuth trend, the mean gradient of up to w rows either side. NaN without data.
+double fit_step(const double* mean_rad, std::size_t rows, std::size_t b, int h, int w);
+/// Noise of fit_step on this profile: 1.4826 MAD of fit_step at rows whose windows touch no
+/// seam. NaN when fewer than 5 such rows.
+double step_sigma(const double* mean_rad, std::size_t rows, const std::vector<std::size_t>& seams, int h, int w);
+
+/// Robust least squares on a pair network: obs[i] = v[sec[i]] - v[ref[i]] (+ noise sigma[i]).
+/// Huber IRLS; each connected component's datum puts the median of its v at 0.
+struct Network {
+  std::vector<double> v, sigma_v;   ///< per date
+  std::vector<double> cov;          ///< n x n covariance of v (mean-zero datum per component)
+  std::vector<double> weight;       ///< final robust weight per observation (0..1)
+  std::vector<double> residual;     ///< obs - fit
+  std::vector<int> component;       ///< per date; -1 = in no observation
+  double scale = 1;                 ///< robust scale of the standardised residuals (>= 1)
+};
+Network invert_network(std::size_t n_dates, const std::vector<std::size_t>& ref, const std::vector<std::size_t>& sec,
+                       const std::vector<double>& obs, const std::vector<double>& sigma);
+
+/// Sub-swath split. seg_sig[k] is segment k's sig3 profile (empty = no data). Adjacent
+/// segments are merged greedily, most similar first (correlation of the clipped profiles),
+/// while the similarity is >= min_corr. Returns [k0, k1) segment ranges, left to right.
+std::vector<std::pair<std::size_t, std::size_t>> group_segments(const std::vector<std::vector<double>>& seg_sig,
+                                                                double min_corr = 0.4);
+/// Column cut between two sub-swaths from per-column seam evidence d_col (positive: left
+/// sub-swath's seams, negative: right's), searched in [lo, hi): the x maximising
+/// sum_{lo<=c<x} d - sum_{x<=c<hi} d.
+std::size_t best_cut(const std::vector<double>& d_col, std::size_t lo, std::size_t hi);
+
+/// Robust statistics on finite values (NaN ignored; NaN when none).
+double median_of(std::vector<double> v);
+double mad_sigma(const std::vector<double>& v);  ///< 1.4826 * median |v - median|
+
+}  // namespace pjd::robust
