@@ -305,7 +305,13 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   }
 
   // 2. Per sub-swath: step fits per pair and seam, then the network inversion.
+  // IW index of a sub-swath: from beam_swath when it names every sub-swath ("1", "123"), else
+  // by column order; a single sub-swath of unknown name is taken as IW2 (the middle df_ovl).
   const auto beam = stack.attributes().get("beam_swath");
+  auto iw_of = [&](std::size_t g) {
+    if (beam.size() == groups.size() && std::isdigit(static_cast<unsigned char>(beam[g]))) return beam[g] - '1';
+    return groups.size() == 1 ? 1 : static_cast<int>(g);
+  };
   struct GroupOut {
     std::vector<std::size_t> seam_rows;
     std::vector<double> seam_sig;
@@ -324,8 +330,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     O.seam_rows = G.seams.rows;
     O.seam_sig = G.seams.significance;
     // IW index: from beam_swath when it names every sub-swath, else by column order.
-    int iw = static_cast<int>(g);
-    if (beam.size() == groups.size() && std::isdigit(static_cast<unsigned char>(beam[g]))) iw = beam[g] - '1';
+    const int iw = iw_of(g);
     O.j_rad_per_px = robust::jump_rad_per_px(iw);
     // Segments fully inside the sub-swath's columns (the ones straddling a cut are left out).
     std::size_t k0 = G.k0, k1 = G.k1;
@@ -401,8 +406,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   // 3. The result: seams (ascending, tagged with their sub-swath), pairs, dates.
   for (std::size_t g = 0; g < groups.size(); ++g) {
     SubswathRange sw;
-    int iw = static_cast<int>(g);
-    if (beam.size() == groups.size() && std::isdigit(static_cast<unsigned char>(beam[g]))) iw = beam[g] - '1';
+    const int iw = iw_of(g);
     sw.name = "IW" + std::to_string(iw + 1);
     sw.x0 = x0 + groups[g].c0;
     sw.x1 = x0 + groups[g].c1;
