@@ -123,13 +123,15 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
       if (r >= 1 && r + 1 < rows && std::isfinite(x[r - 1]) && std::isfinite(x[r]) && std::isfinite(x[r + 1]))
         s3[r] = (x[r - 1] + x[r] + x[r + 1]) / std::sqrt(1.0 / n[r - 1] + 1.0 / n[r] + 1.0 / n[r + 1]);
     }
-    const double sd1 = mad_sigma(s1), sd3 = mad_sigma(s3);
-    if (!(sd1 > 0) || !(sd3 > 0)) continue;
+    // Noise floors keep noise-free profiles usable (1e-4 rad per cell).
+    const double sd1 = std::max(mad_sigma(s1), 1e-4), sd3 = std::max(mad_sigma(s3), 1e-4);
+    if (!std::isfinite(sd1) || !std::isfinite(sd3)) continue;
     ++st.n_pairs;
     for (std::size_t r = 0; r < rows; ++r) {
       if (std::isfinite(s1[r])) {
+        // Single rows only locate a seam already found: no cap, so the strongest pairs decide.
         const double z = s1[r] / sd1;
-        sum1[r] += std::min(z * z, kEnergyCap);
+        sum1[r] += z * z;
         n1[r] += 1;
       }
       if (std::isfinite(s3[r])) {
@@ -147,8 +149,10 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
   }
   auto significance = [&](const std::vector<double>& e) {
     std::vector<double> s(rows, kNaN);
-    const double med = median_of(e), sd = mad_sigma(e);
-    if (!(sd > 0)) return s;
+    // e is in units of squared noise sigmas (~1 on rows without a seam): floor the spread so a
+    // noise-free profile still ranks its rows.
+    const double med = median_of(e), sd = std::max(mad_sigma(e), 1e-3);
+    if (!std::isfinite(sd)) return s;
     for (std::size_t r = 0; r < rows; ++r)
       if (std::isfinite(e[r])) s[r] = (e[r] - med) / sd;
     return s;
@@ -184,7 +188,6 @@ std::string fmt(double v, int prec = 1) {
 SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_override) {
   SeamSearch out;
   const auto& s3 = st.sig3;
-  const auto& s1 = st.sig1;
   if (s3.size() != rows || rows < 8) return out;
   // Local maxima of sig3 (the first row of a plateau), >= kSigWeak.
   std::vector<Peak> cands;
@@ -201,12 +204,13 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
   }
   // Location: the strongest single-row energy within +-2 rows (a hard step puts its whole
   // gradient on the first row after the seam; the 3-row sum has a plateau there).
+  const auto& e1 = st.e1;
   auto locate = [&](std::size_t r) {
     std::size_t best = r;
-    double bv = at(s1, static_cast<long long>(r));
+    double bv = at(e1, static_cast<long long>(r));
     for (long long j = static_cast<long long>(r) - 2; j <= static_cast<long long>(r) + 2; ++j) {
       if (j < 2 || j + 2 > static_cast<long long>(rows)) continue;
-      const double u = at(s1, j);
+      const double u = at(e1, j);
       if (u > bv) {
         bv = u;
         best = static_cast<std::size_t>(j);
@@ -357,27 +361,70 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
   return out;
 }
 
-double fit_step(const double* m, std::size_t rows, std::size_t b, int h, int w) {
+double fit_step(const double* m, std::size_t rows, std::size_t b, int h, int w, int order) {
   const long long B = static_cast<long long>(b), R = static_cast<long long>(rows);
   if (B - h < 1 || B + h >= R) return kNaN;
-  double s = 0;
-  for (long long r = B - h; r <= B + h; ++r) {
-    if (!std::isfinite(m[r])) return kNaN;
-    s += m[r];
+  if (order <= 1) {
+    double s = 0;
+    for (long long r = B - h; r <= B + h; ++r) {
+      if (!std::isfinite(m[r])) return kNaN;
+      s += m[r];
+    }
+    double t = 0;
+    int nt = 0;
+    for (long long r = B - h - 1 - w; r <= B + h + 1 + w; ++r) {
+      if (r >= B - h - 1 && r <= B + h + 1) continue;  // the step window and a one-row gap
+      if (r < 1 || r >= R || !std::isfinite(m[r])) continue;
+      t += m[r];
+      ++nt;
+    }
+    if (nt < 3) return kNaN;
+    return s - static_cast<double>(2 * h + 1) * (t / nt);
   }
-  double t = 0;
-  int nt = 0;
-  for (long long r = B - h - w; r <= B + h + w; ++r) {
-    if (r >= B - h && r <= B + h) continue;
-    if (r < 1 || r >= R || !std::isfinite(m[r])) continue;
-    t += m[r];
-    ++nt;
+  // Quadratic trend: the phase profile P (cumulative mean gradient) on rows either side of the
+  // step window, modelled as a + c1 t + c2 t^2 + J [r >= b], t = r - (b - 0.5); J is the step.
+  const long long r0 = std::max(1LL, B - h - 2 - w), r1 = std::min(R - 1, B + h + 1 + w);
+  double ata[4][4] = {}, atb[4] = {};
+  double P = 0;  // phase of row r relative to row r0 - 1
+  int npre = 0, npost = 0;
+  for (long long r = r0; r <= r1; ++r) {
+    if (!std::isfinite(m[r])) return kNaN;  // the telescoping needs every row
+    P += m[r];
+    const bool pre = r <= B - h - 2, post = r >= B + h + 1;
+    if (!pre && !post) continue;
+    npre += pre;
+    npost += post;
+    const double t = static_cast<double>(r) - (static_cast<double>(B) - 0.5);
+    const double x[4] = {1.0, t, t * t, post ? 1.0 : 0.0};
+    for (int i = 0; i < 4; ++i) {
+      atb[i] += x[i] * P;
+      for (int j = 0; j < 4; ++j) ata[i][j] += x[i] * x[j];
+    }
   }
-  if (nt < 3) return kNaN;
-  return s - static_cast<double>(2 * h + 1) * (t / nt);
+  if (npre < 3 || npost < 3) return kNaN;
+  // Solve the 4 x 4 system by Gaussian elimination with partial pivoting.
+  double a[4][5];
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) a[i][j] = ata[i][j];
+    a[i][4] = atb[i];
+  }
+  for (int c = 0; c < 4; ++c) {
+    int piv = c;
+    for (int i = c + 1; i < 4; ++i)
+      if (std::fabs(a[i][c]) > std::fabs(a[piv][c])) piv = i;
+    if (!(std::fabs(a[piv][c]) > 1e-12)) return kNaN;
+    if (piv != c)
+      for (int j = 0; j < 5; ++j) std::swap(a[c][j], a[piv][j]);
+    for (int i = 0; i < 4; ++i) {
+      if (i == c) continue;
+      const double f = a[i][c] / a[c][c];
+      for (int j = c; j < 5; ++j) a[i][j] -= f * a[c][j];
+    }
+  }
+  return a[3][4] / a[3][3];
 }
 
-double step_sigma(const double* m, std::size_t rows, const std::vector<std::size_t>& seams, int h, int w) {
+double step_sigma(const double* m, std::size_t rows, const std::vector<std::size_t>& seams, int h, int w, int order) {
   const long long R = static_cast<long long>(rows);
   std::vector<int> bad(rows + 1, 0);  // prefix sums of rows near a seam
   std::vector<int> near(rows, 0);
@@ -387,10 +434,10 @@ double step_sigma(const double* m, std::size_t rows, const std::vector<std::size
   for (std::size_t r = 0; r < rows; ++r) bad[r + 1] = bad[r] + near[r];
   for (int ww : {w, 3}) {
     std::vector<double> v;
-    for (long long b = 1 + h + ww; b + h + ww < R; ++b) {
-      const long long lo = b - h - ww, hi = b + h + ww + 1;
+    for (long long b = 3 + h + ww; b + h + 1 + ww < R; ++b) {
+      const long long lo = b - h - 2 - ww, hi = b + h + 1 + ww + 1;
       if (bad[static_cast<std::size_t>(hi)] - bad[static_cast<std::size_t>(lo)] != 0) continue;
-      const double f = fit_step(m, rows, static_cast<std::size_t>(b), h, ww);
+      const double f = fit_step(m, rows, static_cast<std::size_t>(b), h, ww, order);
       if (std::isfinite(f)) v.push_back(f);
     }
     if (v.size() >= 5) return mad_sigma(v);

@@ -62,11 +62,15 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double spacing_prior_
 
 /// Signed step at a seam whose first row after it is b: the sum of the mean-gradient rows
 /// b-h..b+h (a telescoping phase difference across the smeared step) minus (2h+1) times the
-/// local azimuth trend, the mean gradient of up to w rows either side. NaN without data.
-double fit_step(const double* mean_rad, std::size_t rows, std::size_t b, int h, int w);
+/// local azimuth trend, the mean gradient of up to w rows either side beyond a one-row gap.
+/// NaN without data.
+/// order 2 fits a quadratic trend to the phase profile either side instead (curvature of
+/// deformation or troposphere), with the step as a fourth unknown.
+double fit_step(const double* mean_rad, std::size_t rows, std::size_t b, int h, int w, int order = 1);
 /// Noise of fit_step on this profile: 1.4826 MAD of fit_step at rows whose windows touch no
 /// seam. NaN when fewer than 5 such rows.
-double step_sigma(const double* mean_rad, std::size_t rows, const std::vector<std::size_t>& seams, int h, int w);
+double step_sigma(const double* mean_rad, std::size_t rows, const std::vector<std::size_t>& seams, int h, int w,
+                  int order = 1);
 
 /// Robust least squares on a pair network: obs[i] = v[sec[i]] - v[ref[i]] (+ noise sigma[i]).
 /// Huber IRLS; each connected component's datum puts the median of its v at 0.

@@ -30,6 +30,7 @@ constexpr std::size_t kMaxSegments = 16;   // column segments kept per pair and 
 constexpr std::size_t kMinSegmentCols = 8;
 constexpr float kCohFloor = 0.3f;          // cells below this coherence are left out of the profiles
 constexpr int kStepHalfRows = 2;           // the step is summed over rows b-2..b+2 (smear up to ~2 rows)
+constexpr int kTrendRows = 6;              // rows either side (beyond a one-row gap) giving the local trend
 constexpr double kDateSigmas = 3.5;        // date threshold: max(date_thr_px, 3.5 robust sigmas)
 
 struct Block {
@@ -345,7 +346,8 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const std::size_t ns = O.seam_rows.size();
     double spacing = G.seams.spacing_rows;
     if (!(spacing > 0)) spacing = ns >= 1 ? static_cast<double>(rows) / static_cast<double>(ns + 1) : static_cast<double>(rows);
-    const int w = static_cast<int>(std::clamp(spacing / 2.0 - kStepHalfRows - 2.0, 3.0, 12.0));
+    const int kh = kStepHalfRows, korder = 1;
+    const int w = static_cast<int>(std::clamp(spacing / 2.0 - kh - 3.0, 3.0, static_cast<double>(kTrendRows)));
     O.step_rad.assign(np, std::vector<double>(ns, kNaN));
     O.step_sigma_rad.assign(np, std::vector<double>(ns, kNaN));
     O.ramp_mm.assign(np, kNaN);
@@ -358,11 +360,11 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     parallel_for(np, threads, [&](std::size_t q, unsigned) {
       if (skipped[q]) return;
       const double* m = mean.data() + q * rows;
-      const double sig = robust::step_sigma(m, rows, O.seam_rows, kStepHalfRows, w);
+      const double sig = robust::step_sigma(m, rows, O.seam_rows, kh, w, korder);
       double sum = 0;
       std::size_t nf = 0;
       for (std::size_t s = 0; s < ns; ++s) {
-        const double st = robust::fit_step(m, rows, O.seam_rows[s], kStepHalfRows, w);
+        const double st = robust::fit_step(m, rows, O.seam_rows[s], kh, w, korder);
         O.step_rad[q][s] = st;
         O.step_sigma_rad[q][s] = sig;
         if (std::isfinite(st)) {
