@@ -166,19 +166,30 @@ std::function<int()> setup(CLI::App& sub) {
     p = validate_params(stack, p);  // fails before any output directory is touched
     if (o->plot_ind) std::cerr << "pjd detect: note: --plot-ind: per-pair figures are not available yet\n";
 
-    const DetectResult result = detect(stack, p, progress);
+    // With a catalogue, a stack seen before (same identity, now grown) reuses the stored
+    // per-pair profiles: only new pairs are read.
+    std::optional<Catalog> catalog;
+    std::filesystem::path catalog_file;
+    ProfileCache reuse;
+    if (!o->no_catalog) {
+      catalog_file = o->catalog.empty() ? default_catalog_path() : std::filesystem::path(o->catalog);
+      catalog.emplace(Catalog::open(catalog_file));
+      if (const auto id = catalog->find_stack(fingerprint_stack(stack).identity)) {
+        const std::size_t x0 = p.sub_x ? p.sub_x->first : 0, x1 = p.sub_x ? p.sub_x->second : stack.width();
+        reuse = catalog->load_profiles(*id, x0, x1, p.cmin);
+      }
+    }
+    const DetectResult result = detect(stack, p, progress, reuse.empty() ? nullptr : &reuse);
     const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
     const auto written = write_outputs(result, out_dir);
     std::optional<std::int64_t> run_id;
-    std::filesystem::path catalog_file;
-    if (!o->no_catalog) {
-      catalog_file = o->catalog.empty() ? default_catalog_path() : std::filesystem::path(o->catalog);
-      Catalog catalog = Catalog::open(catalog_file);
+    if (catalog) {
       RunLabels labels;
       if (!o->project.empty()) labels.project = o->project;
       if (o->track > 0) labels.track = o->track;
       labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
-      run_id = catalog.record_run(stack, result, labels);
+      labels.n_pairs_reused = result.n_pairs_reused;
+      run_id = catalog->record_run(stack, result, labels);
     }
     if (o->format == "json") {
       auto doc = to_json(result);
@@ -186,7 +197,9 @@ std::function<int()> setup(CLI::App& sub) {
       std::cout << doc.dump(2) << "\n";
     } else {
       print_text(result, out_dir, written.size());
-      if (run_id) std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << "\n";
+      if (run_id)
+        std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << " ("
+                  << result.n_pairs_reused << " pair profile(s) reused)\n";
     }
     return 0;
   };
