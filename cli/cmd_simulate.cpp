@@ -15,7 +15,8 @@ struct Options {
   std::string size = "small";
   std::optional<int> n_dates, connections, n_burst, subswaths, bad_dates, lowcoh_pairs;
   std::optional<std::size_t> length, width;
-  std::optional<double> smear_rows, tropo_mm, deformation_mm_yr;
+  std::optional<double> smear_rows, tropo_mm, deformation_mm_yr, misreg_sigma_px, coherence;
+  bool no_water = false;
   std::optional<std::uint64_t> seed;
   std::string compression = "none";
   std::string orbit = "asc";
@@ -79,6 +80,12 @@ const Registrar reg{{"simulate", "Write a simulated MintPy stack with known burs
                        sub.add_option("--tropo-mm", o->tropo_mm, "Std of each date's turbulent delay, LOS mm (0 = off)");
                        sub.add_option("--deformation-mm-yr", o->deformation_mm_yr, "Peak LOS velocity of the bowl, mm/yr (0 = off)");
                        sub.add_flag("--no-noise", o->no_noise, "No decorrelation noise (phase or coherence)");
+                       sub.add_option("--misreg-sigma-px", o->misreg_sigma_px,
+                                      "Scatter (std) of the good dates' azimuth misregistration, px (default 0.0015)");
+                       sub.add_option("--coherence", o->coherence,
+                                      "Mean of the static coherence field, 0.4-0.95 (default 0.80; pairs lose a few "
+                                      "percent more to temporal decorrelation)");
+                       sub.add_flag("--no-water", o->no_water, "No lake of no-data cells");
                        sub.add_option("--seed", o->seed, "Random seed (same seed, same stack)");
                        sub.add_option("--threads", o->threads, "Worker threads (0 = every core)")->capture_default_str();
                        sub.add_option("--progress", o->progress, "Progress on stderr")
@@ -102,6 +109,9 @@ const Registrar reg{{"simulate", "Write a simulated MintPy stack with known burs
                          if (o->deformation_mm_yr) p.deformation_mm_yr = *o->deformation_mm_yr;
                          if (o->seed) p.seed = *o->seed;
                          if (o->no_noise) p.phase_noise = p.coherence_noise = false;
+                         if (o->misreg_sigma_px) p.misreg_sigma_px = *o->misreg_sigma_px;
+                         if (o->coherence) p.coherence_mean = *o->coherence;
+                         if (o->no_water) p.water = false;
                          p.compression = parse_sim_compression(o->compression);
                          p.descending = o->orbit == "desc";
                          p.threads = o->threads;

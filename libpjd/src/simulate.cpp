@@ -287,6 +287,7 @@ void validate(const SimParams& p) {
   if (p.n_burst < 0 || p.n_burst == 1) bad("--n-burst must be at least 2 (or 0 for automatic)");
   if (p.smear_rows < 0 || p.smear_rows > 50) bad("--smear-rows must be in [0, 50]");
   if (p.misreg_sigma_px < 0) bad("the misregistration scatter must be >= 0");
+  if (!(p.coherence_mean >= 0.4 && p.coherence_mean <= 0.95)) bad("--coherence must be in [0.4, 0.95]");
   if (p.n_bad_dates < 0 || p.n_bad_dates > p.n_dates) bad("--bad-dates must be in [0, n_dates]");
   if (p.bad_misreg_min_px < 0 || p.bad_misreg_max_px < p.bad_misreg_min_px)
     bad("bad-date misregistration range is invalid");
@@ -414,7 +415,9 @@ Model build_model(const SimParams& params) {
       const double t = trend * (static_cast<double>(r) / static_cast<double>(m.L - 1) - 0.5) * 2.0;
       for (std::size_t c = 0; c < m.W; ++c) {
         float& g = m.coh_base[r * m.W + c];
-        g = static_cast<float>(std::clamp(0.80 + 0.07 * g + t, 0.45, 0.97));
+        // The defaults (mean 0.80) clip to [0.45, 0.97]; other means shift that range along.
+        g = static_cast<float>(std::clamp(params.coherence_mean + 0.07 * g + t, params.coherence_mean - 0.35,
+                                          std::min(0.99, params.coherence_mean + 0.17)));
       }
     }
   }
@@ -792,6 +795,7 @@ nlohmann::json to_json(const SimParams& p) {
       {"n_subswaths", p.n_subswaths},
       {"smear_rows", p.smear_rows},
       {"misreg_sigma_px", p.misreg_sigma_px},
+      {"coherence_mean", p.coherence_mean},
       {"n_bad_dates", p.n_bad_dates},
       {"bad_misreg_min_px", p.bad_misreg_min_px},
       {"bad_misreg_max_px", p.bad_misreg_max_px},

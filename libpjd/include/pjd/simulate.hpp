@@ -61,6 +61,9 @@ struct SimParams {
   bool phase_noise = true;          ///< decorrelation noise sqrt(1-g^2)/(g*sqrt(2L))
   bool coherence_noise = true;      ///< pixel-level scatter of the coherence estimate
   bool water = true;                ///< a lake of no-data (coherence 0, phase 0)
+  /// Mean of the static coherence field (before temporal decorrelation and per-pair factors),
+  /// clipped to [mean - 0.35, min(0.99, mean + 0.17)] per cell.
+  double coherence_mean = 0.80;
   int n_lowcoh_pairs = 2;           ///< pairs scaled to a mean coherence < 0.4
 
   // Output.
