@@ -218,12 +218,21 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
     }
     return best;
   };
+  // Candidates sit on their located rows from here on (a saturated 3-row plateau would
+  // otherwise put them anywhere within +-1 row of the seam).
+  for (auto& c : cands) c.row = locate(c.row);
+  std::sort(cands.begin(), cands.end(), [](auto& a, auto& b) { return a.row < b.row || (a.row == b.row && a.sig > b.sig); });
+  cands.erase(std::unique(cands.begin(), cands.end(), [](auto& a, auto& b) { return a.row == b.row; }), cands.end());
+  for (auto& c : cands) {
+    out.candidate_rows.push_back(c.row);
+    out.candidate_sig.push_back(c.sig);
+  }
   std::vector<Peak> strong;
   for (auto& c : cands)
     if (c.sig >= kSigStrong) strong.push_back(c);
 
   // Best regular grid through the strong peaks: spacing d from their differences (or the prior).
-  auto tol_of = [](double d) { return std::max(2.0, 0.03 * d); };
+  auto tol_of = [](double d) { return std::max(3.0, 0.03 * d); };
   std::vector<Peak> chosen;
   double spacing = 0;
   if (!strong.empty()) {
@@ -305,11 +314,22 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
       best_set = {anchor};
       best_d = 0;
     }
-    chosen = best_set;
-    spacing = best_set.size() >= 2 ? best_d : 0;
+    // Every seam of a sub-swath carries nearly the same jump in a pair (df_ovl varies by a few
+    // percent): a grid peak far weaker than the others is noise on the grid, not a seam.
+    std::vector<double> sigs;
+    for (auto& c : best_set)
+      if (c.sig >= kSigStrong) sigs.push_back(c.sig);
+    const double floor_sig = sigs.empty() ? kSigWeak : std::max(kSigWeak, kRelativeSig * median_of(sigs));
+    chosen.clear();
+    for (auto& c : best_set)
+      if (c.sig >= floor_sig) chosen.push_back(c);
+      else
+        out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fmt(c.sig) +
+                            " sigma) on the seam grid is far weaker than the other seams; ignored");
+    spacing = chosen.size() >= 2 ? best_d : 0;
     for (auto& c : strong) {
       bool in = false;
-      for (auto& s : chosen) in = in || s.row == c.row;
+      for (auto& s : best_set) in = in || s.row == c.row;
       if (!in)
         out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fmt(c.sig) +
                             " sigma) does not fit the seam spacing; ignored");
@@ -337,7 +357,7 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
         long long br = lo;
         for (long long r = lo; r < hi; ++r)
           if (at(s3, r) > at(s3, br)) br = r;
-        chosen.push_back({static_cast<std::size_t>(br), at(s3, br)});
+        chosen.push_back({locate(static_cast<std::size_t>(br)), at(s3, br)});
       }
       std::sort(chosen.begin(), chosen.end(), [](auto& a, auto& b) { return a.row < b.row; });
       out.notes.push_back("added seams in the windows of --n-burst " + std::to_string(n_override) +
@@ -345,7 +365,7 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
     }
   }
   for (auto& c : chosen) {
-    out.rows.push_back(locate(c.row));
+    out.rows.push_back(c.row);
     out.significance.push_back(c.sig);
   }
   // Locations may collide after refinement: keep rows strictly ascending.
@@ -629,73 +649,98 @@ Network invert_network(std::size_t n, const std::vector<std::size_t>& ref, const
 
 // ------------------------------------------------------------------ sub-swaths
 
-namespace {
-double corr_clipped(const std::vector<double>& a, const std::vector<double>& b) {
-  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) continue;
-    const double x = std::clamp(a[i], 0.0, 30.0), y = std::clamp(b[i], 0.0, 30.0);
-    sa += x;
-    sb += y;
-    saa += x * x;
-    sbb += y * y;
-    sab += x * y;
-    n += 1;
-  }
-  if (n < 3) return 0;
-  const double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
-  if (!(va > 0) || !(vb > 0)) return 0;
-  return (sab - sa * sb / n) / std::sqrt(va * vb);
-}
-}  // namespace
-
-std::vector<std::pair<std::size_t, std::size_t>> group_segments(const std::vector<std::vector<double>>& seg_sig,
-                                                                double min_corr) {
-  const std::size_t K = seg_sig.size();
-  struct G {
-    std::size_t k0, k1;
-    std::vector<double> prof;  // width-weighted mean of member profiles
-    double weight;
+std::vector<std::pair<std::size_t, std::size_t>> split_by_signatures(const std::vector<std::size_t>& peak_rows,
+                                                                     const std::vector<double>& peak_sig,
+                                                                     const std::vector<std::vector<double>>& seg_sig,
+                                                                     double min_similarity) {
+  const std::size_t K = seg_sig.size(), P = peak_rows.size();
+  if (K <= 1 || P < 2) return {{0, K}};
+  // Column profile of each peak: its strength (>= 0) in each segment, +-1 row.
+  std::vector<std::vector<double>> prof(P, std::vector<double>(K, 0.0));
+  for (std::size_t i = 0; i < P; ++i)
+    for (std::size_t k = 0; k < K; ++k) {
+      const auto& s = seg_sig[k];
+      double v = 0;
+      for (long long r = static_cast<long long>(peak_rows[i]) - 1; r <= static_cast<long long>(peak_rows[i]) + 1; ++r)
+        if (r >= 0 && static_cast<std::size_t>(r) < s.size() && std::isfinite(s[static_cast<std::size_t>(r)]))
+          v = std::max(v, s[static_cast<std::size_t>(r)]);
+      prof[i][k] = v;
+    }
+  auto cosine = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+      ab += a[k] * b[k];
+      aa += a[k] * a[k];
+      bb += b[k] * b[k];
+    }
+    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
   };
-  std::vector<G> gs;
-  for (std::size_t k = 0; k < K; ++k) {
-    if (seg_sig[k].empty()) {  // no data: joins its left neighbour (or the next group)
-      if (!gs.empty()) gs.back().k1 = k + 1;
-      continue;
-    }
-    if (gs.empty() && k > 0) {
-      gs.push_back({0, k + 1, seg_sig[k], 1.0});
-    } else {
-      gs.push_back({k, k + 1, seg_sig[k], 1.0});
-    }
-  }
-  if (gs.empty()) return {{0, K}};
-  while (gs.size() > 1) {
-    std::size_t bi = 0;
-    double bc = -2;
-    for (std::size_t i = 0; i + 1 < gs.size(); ++i) {
-      const double c = corr_clipped(gs[i].prof, gs[i + 1].prof);
-      if (c > bc) {
-        bc = c;
-        bi = i;
+  // Greedy clustering, strongest peaks first.
+  std::vector<std::size_t> order(P);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return peak_sig[a] > peak_sig[b]; });
+  struct Cluster {
+    std::vector<double> sum;  // sum of member profiles
+    std::size_t n_strong = 0, n = 0;
+  };
+  std::vector<Cluster> cl;
+  for (auto i : order) {
+    std::size_t best = cl.size();
+    double bs = min_similarity;
+    for (std::size_t c = 0; c < cl.size(); ++c) {
+      const double sim = cosine(prof[i], cl[c].sum);
+      if (sim >= bs) {
+        bs = sim;
+        best = c;
       }
     }
-    if (bc < min_corr) break;
-    G& a = gs[bi];
-    const G& b = gs[bi + 1];
-    for (std::size_t r = 0; r < a.prof.size(); ++r) {
-      const double x = a.prof[r], y = r < b.prof.size() ? b.prof[r] : NAN;
-      if (std::isfinite(x) && std::isfinite(y)) a.prof[r] = (x * a.weight + y * b.weight) / (a.weight + b.weight);
-      else if (!std::isfinite(x)) a.prof[r] = y;
-    }
-    a.weight += b.weight;
-    a.k1 = b.k1;
-    gs.erase(gs.begin() + static_cast<std::ptrdiff_t>(bi + 1));
+    if (best == cl.size()) cl.push_back({std::vector<double>(K, 0.0), 0, 0});
+    for (std::size_t k = 0; k < K; ++k) cl[best].sum[k] += prof[i][k];
+    cl[best].n += 1;
+    cl[best].n_strong += peak_sig[i] >= kSigStrong ? 1 : 0;
   }
+  std::vector<std::size_t> sig_cl;
+  for (std::size_t c = 0; c < cl.size(); ++c)
+    if (cl[c].n_strong >= 2) sig_cl.push_back(c);
+  if (sig_cl.size() <= 1) return {{0, K}};
+  // Each segment to the signature whose mean strength is largest there (empty segments: none).
+  std::vector<long long> owner(K, -1);
+  for (std::size_t k = 0; k < K; ++k) {
+    if (seg_sig[k].empty()) continue;
+    double bv = 0;
+    for (std::size_t j = 0; j < sig_cl.size(); ++j) {
+      const double v = cl[sig_cl[j]].sum[k] / static_cast<double>(cl[sig_cl[j]].n);
+      if (v > bv) {
+        bv = v;
+        owner[k] = static_cast<long long>(j);
+      }
+    }
+  }
+  // Segments without an owner join their left neighbour (or the first owned one).
+  long long last = -1;
+  for (std::size_t k = 0; k < K; ++k)
+    if (owner[k] >= 0) {
+      last = owner[k];
+    } else {
+      owner[k] = last;
+    }
+  for (std::size_t k = K; k-- > 0;)
+    if (owner[k] < 0) owner[k] = k + 1 < K ? owner[k + 1] : 0;
   std::vector<std::pair<std::size_t, std::size_t>> out;
-  for (auto& g : gs) out.emplace_back(g.k0, g.k1);
-  out.back().second = K;
-  out.front().first = 0;
+  for (std::size_t k = 0; k < K; ++k)
+    if (out.empty() || owner[k] != owner[out.back().first]) out.emplace_back(k, k + 1);
+    else out.back().second = k + 1;
+  // A run of one segment between two runs of the same owner is noise: absorb it.
+  for (bool changed = true; changed && out.size() > 2;) {
+    changed = false;
+    for (std::size_t i = 1; i + 1 < out.size(); ++i)
+      if (out[i].second - out[i].first == 1 && owner[out[i - 1].first] == owner[out[i + 1].first]) {
+        out[i - 1].second = out[i + 1].second;
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(i + 2));
+        changed = true;
+        break;
+      }
+  }
   return out;
 }
 

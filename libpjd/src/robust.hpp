@@ -54,9 +54,13 @@ struct SeamSearch {
   std::vector<double> significance;    ///< sig3 at each
   double spacing_rows = 0;             ///< estimated seam spacing (0 when < 2 seams)
   std::vector<std::string> notes;      ///< how it was decided, rejected peaks
+  /// Every peak >= kSigWeak (located), on the grid or not: the input of the sub-swath split.
+  std::vector<std::size_t> candidate_rows;
+  std::vector<double> candidate_sig;
 };
 inline constexpr double kSigStrong = 9.0;  ///< a peak this strong is a seam candidate by itself
 inline constexpr double kSigWeak = 5.0;    ///< a peak on the seam grid needs this much
+inline constexpr double kRelativeSig = 0.35;  ///< ... and this fraction of the median strong seam's significance
 /// spacing_prior_rows: ~1342 / ALOOKS (0 = none); n_burst_override: >= 2 forces B-1 seams.
 SeamSearch find_seams(const Stacked& st, std::size_t rows, double spacing_prior_rows, int n_burst_override);
 
@@ -85,11 +89,15 @@ struct Network {
 Network invert_network(std::size_t n_dates, const std::vector<std::size_t>& ref, const std::vector<std::size_t>& sec,
                        const std::vector<double>& obs, const std::vector<double>& sigma);
 
-/// Sub-swath split. seg_sig[k] is segment k's sig3 profile (empty = no data). Adjacent
-/// segments are merged greedily, most similar first (correlation of the clipped profiles),
-/// while the similarity is >= min_corr. Returns [k0, k1) segment ranges, left to right.
-std::vector<std::pair<std::size_t, std::size_t>> group_segments(const std::vector<std::vector<double>>& seg_sig,
-                                                                double min_corr = 0.4);
+/// Sub-swath split by seam signatures: the peaks found on the full width (rows, sig) are
+/// grouped by their column profiles (each peak's strength in each segment, from seg_sig, the
+/// segments' sig3 profiles); peaks of one sub-swath are strong in the same segments. Groups
+/// with at least two strong peaks (>= kSigStrong) are sub-swaths; each segment goes to the one
+/// whose peaks are strongest in it, and runs of segments become [k0, k1) ranges, left to right.
+std::vector<std::pair<std::size_t, std::size_t>> split_by_signatures(const std::vector<std::size_t>& peak_rows,
+                                                                     const std::vector<double>& peak_sig,
+                                                                     const std::vector<std::vector<double>>& seg_sig,
+                                                                     double min_similarity = 0.8);
 /// Column cut between two sub-swaths from per-column seam evidence d_col (positive: left
 /// sub-swath's seams, negative: right's), searched in [lo, hi): the x maximising
 /// sum_{lo<=c<x} d - sum_{x<=c<hi} d.

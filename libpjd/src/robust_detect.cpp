@@ -247,9 +247,14 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const auto st = robust::stack_energy(mean, cnt, rows, use);
     if (st.n_pairs > 0) seg_sig[k] = st.sig3;
   });
+  // Peaks of the whole width, grouped by where in range they are strong.
+  const auto full = search(0, K);
   std::vector<Group> groups;
-  for (auto [k0, k1] : robust::group_segments(seg_sig)) groups.push_back({k0, k1, 0, 0, {}});
-  {
+  for (auto [k0, k1] : robust::split_by_signatures(full.candidate_rows, full.candidate_sig, seg_sig))
+    groups.push_back({k0, k1, 0, 0, {}});
+  if (groups.size() == 1) {
+    groups[0].seams = full;
+  } else {
     std::vector<robust::SeamSearch> found(groups.size());
     parallel_for(groups.size(), threads, [&](std::size_t g, unsigned) { found[g] = search(groups[g].k0, groups[g].k1); });
     for (std::size_t g = 0; g < groups.size(); ++g) groups[g].seams = std::move(found[g]);
@@ -263,7 +268,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       if (same_seams(a, b) || a.empty() || b.empty()) {
         groups[g].k1 = groups[g + 1].k1;
         groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(g + 1));
-        groups[g].seams = search(groups[g].k0, groups[g].k1);
+        groups[g].seams = groups.size() == 1 ? full : search(groups[g].k0, groups[g].k1);
         merged = true;
         break;
       }

@@ -162,11 +162,16 @@ TEST_CASE("robust: burst count from the seam spacing; off-grid peaks are rejecte
   CHECK(found.spacing_rows == Approx(89.4).margin(0.5));
   REQUIRE(!found.notes.empty());
   CHECK(found.notes.front().find("row 280") != std::string::npos);
-  SECTION("a weak seam on the grid is kept, a weak one off the grid is not") {
-    st.sig3[509] = st.sig3[508] = st.sig3[510] = 6.0;
-    st.sig3[200] = 6.0;
+  SECTION("a weaker seam on the grid is kept, a weak peak off the grid is not") {
+    st.sig3[509] = st.sig3[508] = st.sig3[510] = 12.0;
+    st.sig3[200] = 12.0;
     found = rb::find_seams(st, rows, 447.0, 0);
     CHECK(found.rows == seams);
+  }
+  SECTION("a peak on the grid far weaker than the other seams is noise") {
+    st.sig3[509] = st.sig3[508] = st.sig3[510] = 6.0;
+    found = rb::find_seams(st, rows, 447.0, 0);
+    CHECK(found.rows == std::vector<std::size_t>(seams.begin(), seams.end() - 1));
   }
   SECTION("--n-burst overrides the count") {
     found = rb::find_seams(st, rows, 447.0, 5);
@@ -225,26 +230,34 @@ TEST_CASE("robust: network inversion recovers dates, down-weights an outlier", "
   }
 }
 
-TEST_CASE("robust: sub-swath split by segment profiles and a column cut", "[robust]") {
+TEST_CASE("robust: sub-swath split by seam signatures and a column cut", "[robust]") {
   const std::size_t rows = 300;
-  std::vector<double> a(rows, 0.0), b(rows, 0.0);
-  for (std::size_t s : {50, 150, 250}) a[s] = 30;
-  for (std::size_t s : {80, 180, 280}) b[s] = 30;
   std::mt19937 rng(1);
   std::normal_distribution<double> n01;
+  // 7 segments: 0-2 see IW1's seams (50, 150, 250), 4-6 IW2's (80, 180, 280); segment 3 is
+  // mixed (IW2 stronger); one more segment without data after segment 1.
   std::vector<std::vector<double>> seg;
-  for (int k = 0; k < 6; ++k) {
-    auto p = k < 3 ? a : b;
-    if (k == 3)  // a mixed segment: both seam sets, the right one stronger
-      for (std::size_t r = 0; r < rows; ++r) p[r] = 0.3 * a[r] + 0.7 * b[r];
-    for (auto& x : p) x += n01(rng);
+  for (int k = 0; k < 7; ++k) {
+    std::vector<double> p(rows);
+    for (auto& x : p) x = n01(rng);
+    const double a = k < 3 ? 30 : (k == 3 ? 10 : 0), b = k > 3 ? 30 : (k == 3 ? 20 : 0);
+    for (std::size_t s : {50, 150, 250}) p[s] += a;
+    for (std::size_t s : {80, 180, 280}) p[s] += b;
     seg.push_back(p);
   }
-  seg.insert(seg.begin() + 1, std::vector<double>{});  // a segment without data
-  const auto g = rb::group_segments(seg);
+  seg.insert(seg.begin() + 2, std::vector<double>{});
+  // Full-width peaks: both seam sets plus a noise peak.
+  const std::vector<std::size_t> peaks{50, 80, 120, 150, 180, 250, 280};
+  const std::vector<double> sig{20, 20, 6, 20, 20, 20, 20};
+  const auto g = rb::split_by_signatures(peaks, sig, seg);
   REQUIRE(g.size() == 2);
   CHECK(g[0] == std::make_pair(std::size_t(0), std::size_t(4)));
-  CHECK(g[1] == std::make_pair(std::size_t(4), std::size_t(7)));
+  CHECK(g[1] == std::make_pair(std::size_t(4), std::size_t(8)));
+  // One sub-swath: every peak is strong everywhere, one range.
+  std::vector<std::vector<double>> one(5, std::vector<double>(rows, 0.0));
+  for (auto& p : one)
+    for (std::size_t s : {50, 150, 250}) p[s] = 25 + 3 * n01(rng);
+  CHECK(rb::split_by_signatures({50, 150, 250}, {25, 25, 25}, one).size() == 1);
   // Column cut: evidence positive left of column 37, negative right of it.
   std::vector<double> d(60);
   for (std::size_t c = 0; c < 60; ++c) d[c] = (c < 37 ? 1.0 : -1.0) + 0.5 * n01(rng);
