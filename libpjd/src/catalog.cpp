@@ -415,6 +415,34 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       seam_ins.bind(5, result.seams[i].median_grad_mm).bind(6, !result.warnings.empty());
       seam_ins.run();
     }
+    // Robust runs: per-seam signed jumps per pair, per-date misregistration, the burst-count decision.
+    if (result.params.method == "robust") {
+      auto arr = [](const std::vector<double>& v) {
+        nlohmann::json a = nlohmann::json::array();
+        for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr));
+        return a.dump();
+      };
+      Statement up = impl_->stmt(
+          "UPDATE pjd_run_pairs SET seam_jump_mm_json = ?3, seam_jump_sigma_mm_json = ?4, ramp_sigma_mm = ?5 "
+          "WHERE run_id = ?1 AND pair = ?2");
+      for (const auto& p : result.pairs) {
+        up.reset();
+        up.bind(1, run_id).bind(2, p.pair).bind(3, arr(p.seam_jump_mm)).bind(4, arr(p.seam_jump_sigma_mm));
+        up.bind(5, p.ramp_sigma_mm);
+        up.run();
+      }
+      Statement dins = impl_->stmt(
+          "INSERT INTO pjd_run_dates (run_id, date, misreg_px, sigma_px, jump_mm, jump_sigma_mm, n_pairs, excluded) "
+          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+      for (const auto& d : result.dates) {
+        dins.reset();
+        dins.bind(1, run_id).bind(2, d.date).bind(3, d.misreg_px).bind(4, d.sigma_px).bind(5, d.jump_mm);
+        dins.bind(6, d.jump_sigma_mm).bind(7, d.n_pairs).bind(8, d.excluded);
+        dins.run();
+      }
+      Statement src = impl_->stmt("UPDATE pjd_runs SET n_burst_source = ?2 WHERE id = ?1");
+      src.bind(1, run_id).bind(2, result.n_burst_source).run();
+    }
     Statement date_ins = impl_->stmt("INSERT INTO pjd_run_excluded_dates (run_id, date) VALUES (?1, ?2)");
     for (const auto& d : result.excluded_dates) {
       date_ins.reset();

@@ -78,6 +78,9 @@ def evaluate(pjd, truth, out):
     return json.loads(run([pjd, "evaluate", truth, out, "--format", "json"]))
 
 
+METHODS = ("published", "robust")
+
+
 def one_stack(pjd, work, c, seed, threads, keep):
     d = os.path.join(work, "%s_seed%d" % (c["name"].replace(" ", "_").replace(",", "").replace(".", "p"), seed))
     sim = [pjd, "simulate", d, "--size", "small", "--seed", str(seed), "--coherence", str(c["coherence"]),
@@ -95,7 +98,7 @@ def one_stack(pjd, work, c, seed, threads, keep):
     t = json.load(open(truth))
     coh = [p["mean_coherence"] for p in t["pairs"] if not p["low_coherence"]]
     res = {"seed": seed, "pair_mean_coherence": statistics.mean(coh)}
-    for method in ("published", "robust"):
+    for method in METHODS:
         out = os.path.join(d, "det_" + method)
         cmd = [pjd, "detect", d, "--method", method, "--out", out, "--no-catalog", "--progress", "none",
                "--threads", str(threads), "--format", "json"]
@@ -115,7 +118,7 @@ def parity_stack(pjd, parity, case, args, n_burst, work):
     res = {"seed": None}
     t = json.load(open(os.path.join(d, "truth.json")))
     res["pair_mean_coherence"] = statistics.mean(p["mean_coherence"] for p in t["pairs"] if not p["low_coherence"])
-    for method in ("published", "robust"):
+    for method in METHODS:
         out = os.path.join(work, "parity_%s_%s" % (case, method))
         cmd = [pjd, "detect", d, "--method", method, "--out", out, "--no-catalog", "--progress", "none",
                "--format", "json"] + args
@@ -208,7 +211,10 @@ def main():
     ap.add_argument("--markdown", help="write the table into this file (docs/accuracy.md)")
     ap.add_argument("--keep", action="store_true", help="keep the simulated stacks")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--methods", default="published,robust", help="comma-separated methods to run")
     args = ap.parse_args()
+    global METHODS
+    METHODS = tuple(args.methods.split(","))
     pjd = os.path.abspath(args.pjd)
     os.makedirs(args.work, exist_ok=True)
     grid = FULL if args.grid == "full" else CI
@@ -225,16 +231,16 @@ def main():
         stacks = sorted(results[c["name"]], key=lambda x: x["seed"])
         cells.append({"name": c["name"], "params": {k: v for k, v in c.items() if k != "name"},
                       "pair_mean_coherence": statistics.mean(x["pair_mean_coherence"] for x in stacks),
-                      "published": aggregate(stacks, "published"), "robust": aggregate(stacks, "robust"),
                       "stacks": stacks})
+        cells[-1].update({m: aggregate(stacks, m) for m in METHODS})
     if args.parity:
         cases = json.load(open(os.path.join(args.parity, "cases.json")))
         for case, spec in cases.items():
             r = parity_stack(pjd, args.parity, case, spec.get("reference_args", []), spec["n_burst"], args.work)
             cells.append({"name": "parity " + case, "params": {"reference_args": spec.get("reference_args", [])},
                           "pair_mean_coherence": r["pair_mean_coherence"],
-                          "published": aggregate([r], "published"), "robust": aggregate([r], "robust"),
                           "stacks": [r]})
+            cells[-1].update({m: aggregate([r], m) for m in METHODS})
     doc = {"grid": args.grid, "seeds": args.seeds, "elapsed_s": time.time() - t0, "cells": cells}
     if args.markdown:
         cmd = "/usr/bin/python3 tests/bench/accuracy_grid.py build/bin/pjd --grid %s --seeds %d%s --markdown %s" % (

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: reading and detecting on a realistic simulated stack (300 pairs x 1500 x 800).
 # Prints wall seconds, MB/s and peak RSS for the raw chunk-aligned HDF5 read, pjd's read,
-# and pjd detect with 1 and 2 threads, on a warm cache. Numbers only; nothing is asserted.
+# and pjd detect (published, and --method robust) with 1 and 2 threads, on a warm cache.
+# Numbers only; nothing is asserted.
 # Usage: bash tests/bench/run.sh [BUILD_DIR] [COMPRESSION]
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -37,8 +38,12 @@ print(sum(f[d].size * 4 for d in ('unwrapPhase', 'coherence')))")"
   measure raw_read "$build/tests/pjd_read_bench" raw "$file"
   measure pjd_read "$build/tests/pjd_read_bench" pjd "$file"
   if "$pjd" help detect >/dev/null 2>&1; then
-    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none
-    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none
+    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog
+    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog
+    if "$pjd" detect --help 2>/dev/null | grep -q robust; then
+      measure robust_1thread "$pjd" detect "$stack" --method robust --threads 1 --out "$build/bench_out3" --progress none --no-catalog
+      measure robust_2threads "$pjd" detect "$stack" --method robust --threads 2 --out "$build/bench_out4" --progress none --no-catalog
+    fi
   fi
 } | /usr/bin/python3 -c "
 import sys
@@ -55,4 +60,7 @@ for k in res:
         print(f'ratio {k} / raw_read: {res[k][0] / raw:.2f}')
 if 'detect_1thread' in res:
     print(f'speed-up 1 -> 2 threads: {res[\"detect_1thread\"][0] / res[\"detect_2threads\"][0]:.2f}x')
+for n in ('1thread', '2threads'):
+    if 'robust_' + n in res:
+        print(f'robust / published, {n}: {res[\"robust_\" + n][0] / res[\"detect_\" + n][0]:.2f}x')
 "

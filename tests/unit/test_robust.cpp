@@ -10,6 +10,7 @@
 #include "helpers.hpp"
 #include "pjd/error.hpp"
 #include "test_config.hpp"
+#include "pjd/catalog.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/evaluate.hpp"
 #include "pjd/simulate.hpp"
@@ -325,6 +326,26 @@ TEST_CASE("robust detect on a simulated stack: seams, bursts, dates, ramps", "[r
   CHECK(score.dates_ok());
   CHECK(score.n_burst_right);
   CHECK(score.ramp_rmse_mm < 1.0);
+  // The catalogue keeps the per-date misregistration and the per-seam jumps.
+  const auto cat = dir.path() / "c.gpkg";
+  {
+    auto c = pjd::Catalog::open(cat);
+    c.record_run(stack, r);
+  }
+  auto sql = [&](const std::string& q) {
+    const auto out = dir.path() / "sql.txt";
+    REQUIRE(std::system(("sqlite3 '" + cat.string() + "' \"" + q + "\" > '" + out.string() + "'").c_str()) == 0);
+    std::ifstream in(out);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  CHECK(sql("SELECT count(*) FROM pjd_run_dates") == std::to_string(truth.dates.size()));
+  CHECK(sql("SELECT group_concat(date) FROM (SELECT date FROM pjd_run_dates WHERE excluded ORDER BY date)") ==
+        truth.bad_dates[0] + "," + truth.bad_dates[1]);
+  CHECK(sql("SELECT count(*) FROM pjd_run_pairs WHERE json_array_length(seam_jump_mm_json) = " +
+            std::to_string(r.seams.size())) == std::to_string(r.pairs.size()));
+  CHECK(sql("SELECT n_burst_source FROM pjd_runs").find("estimated") != std::string::npos);
 }
 
 TEST_CASE("robust detect: --n-burst overrides, --pair is refused", "[robust][detect]") {
