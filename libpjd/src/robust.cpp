@@ -95,25 +95,42 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
                      const std::vector<bool>& use) {
   Stacked st;
   const std::size_t np = rows ? mean_rad.size() / rows : 0;
-  std::vector<double> sum1(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
-  std::vector<double> x(rows), s1(rows), s3(rows), win;
-  constexpr int R = 8;  // running-median half window (rows)
+  std::vector<double> sum1(rows, 0.0), sum1c(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
+  std::vector<double> x(rows), s1(rows), s3(rows), csum(rows + 1);
+  std::vector<long long> ccnt(rows + 1);
+  constexpr long long R = 8;  // background half window (rows)
   for (std::size_t p = 0; p < np; ++p) {
     if (p < use.size() && !use[p]) continue;
     const double* m = mean_rad.data() + p * rows;
     const double* n = count.data() + p * rows;
-    // Detrend by a running median (the local azimuth trend and the in-burst ramp).
+    // Detrend by the mean of rows r-8..r-2 and r+2..r+8 (the local azimuth trend and the
+    // in-burst ramp; rows r+-1 are left out so a smeared step does not detrend itself).
+    // Prefix sums keep this O(rows).
+    csum[0] = 0;
+    ccnt[0] = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const bool ok = r >= 1 && n[r] > 0 && std::isfinite(m[r]);
+      csum[r + 1] = csum[r] + (ok ? m[r] : 0.0);
+      ccnt[r + 1] = ccnt[r] + (ok ? 1 : 0);
+    }
+    auto range = [&](long long a, long long b, double& s, long long& c) {  // rows [a, b]
+      a = std::max(a, 0LL);
+      b = std::min(b, static_cast<long long>(rows) - 1);
+      if (a > b) return;
+      s += csum[static_cast<std::size_t>(b + 1)] - csum[static_cast<std::size_t>(a)];
+      c += ccnt[static_cast<std::size_t>(b + 1)] - ccnt[static_cast<std::size_t>(a)];
+    };
     std::size_t nvalid = 0;
     for (std::size_t r = 0; r < rows; ++r) {
       x[r] = kNaN;
       if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
-      win.clear();
-      const std::size_t lo = r >= static_cast<std::size_t>(R) ? r - R : 0, hi = std::min(rows, r + R + 1);
-      for (std::size_t j = lo; j < hi; ++j)
-        if (j >= 1 && n[j] > 0 && std::isfinite(m[j])) win.push_back(m[j]);
-      const std::size_t h = win.size() / 2;
-      std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(h), win.end());
-      x[r] = m[r] - win[h];
+      double bs = 0;
+      long long bc = 0;
+      const long long rr = static_cast<long long>(r);
+      range(rr - R, rr - 2, bs, bc);
+      range(rr + 2, rr + R, bs, bc);
+      if (bc < 3) continue;
+      x[r] = m[r] - bs / static_cast<double>(bc);
       ++nvalid;
     }
     if (nvalid < 10) continue;
@@ -132,6 +149,7 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
         // Single rows only locate a seam already found: no cap, so the strongest pairs decide.
         const double z = s1[r] / sd1;
         sum1[r] += z * z;
+        sum1c[r] += std::min(z * z, kEnergyCap);
         n1[r] += 1;
       }
       if (std::isfinite(s3[r])) {
@@ -143,8 +161,12 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
   }
   st.e1.assign(rows, kNaN);
   st.e3.assign(rows, kNaN);
+  std::vector<double> e1c(rows, kNaN);
   for (std::size_t r = 0; r < rows; ++r) {
-    if (n1[r] > 0) st.e1[r] = sum1[r] / n1[r];
+    if (n1[r] > 0) {
+      st.e1[r] = sum1[r] / n1[r];
+      e1c[r] = sum1c[r] / n1[r];
+    }
     if (n3[r] > 0) st.e3[r] = sum3[r] / n3[r];
   }
   auto significance = [&](const std::vector<double>& e) {
@@ -159,6 +181,13 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
   };
   st.sig1 = significance(st.e1);
   st.sig3 = significance(st.e3);
+  // Detection: the better of the 3-row sums (smeared steps) and the capped single rows (hard
+  // steps, whose one-row gradient the 3-row sum dilutes with two rows of noise).
+  const auto sig1c = significance(e1c);
+  st.sig.assign(rows, kNaN);
+  for (std::size_t r = 0; r < rows; ++r)
+    if (std::isfinite(st.sig3[r]) || std::isfinite(sig1c[r]))
+      st.sig[r] = std::max(std::isfinite(st.sig3[r]) ? st.sig3[r] : -1e300, std::isfinite(sig1c[r]) ? sig1c[r] : -1e300);
   return st;
 }
 
@@ -187,7 +216,7 @@ std::string fmt(double v, int prec = 1) {
 
 SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_override) {
   SeamSearch out;
-  const auto& s3 = st.sig3;
+  const auto& s3 = st.sig;
   if (s3.size() != rows || rows < 8) return out;
   // Local maxima of sig3 (the first row of a plateau), >= kSigWeak.
   std::vector<Peak> cands;

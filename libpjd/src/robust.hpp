@@ -36,13 +36,15 @@ void group_profile(const float* sum_rad, const float* count, std::size_t rows, s
                    std::size_t k0, std::size_t k1, double* out_rad, double* out_count);
 
 /// Stacked seam energy over pairs. mean_rad/count are (pairs x rows) profiles; use[p] says
-/// whether the pair takes part. Each pair's profile is detrended by a running median,
+/// whether the pair takes part. Each pair's profile is detrended by its mean over rows r-8..r-2
+/// and r+2..r+8,
 /// standardised by its own robust noise (so every pair weighs alike), squared, capped at
 /// kEnergyCap and averaged over pairs: e1 for single rows, e3 for 3-row sums (a smeared
 /// step). sig1/sig3 are (e - median) / (1.4826 MAD) over rows: robust sigmas above the floor.
 inline constexpr double kEnergyCap = 25.0;
+/// sig (detection) is the larger of sig3 and the significance of the capped single-row energy.
 struct Stacked {
-  std::vector<double> e1, e3, sig1, sig3;
+  std::vector<double> e1, e3, sig1, sig3, sig;
   std::size_t n_pairs = 0;  ///< pairs that took part
 };
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
@@ -51,7 +53,7 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
 /// Seam rows from the stacked significance: peaks, a regular spacing, the burst count.
 struct SeamSearch {
   std::vector<std::size_t> rows;       ///< first row after each seam, ascending
-  std::vector<double> significance;    ///< sig3 at each
+  std::vector<double> significance;    ///< detection significance (Stacked::sig) at each
   double spacing_rows = 0;             ///< estimated seam spacing (0 when < 2 seams)
   std::vector<std::string> notes;      ///< how it was decided, rejected peaks
   /// Every peak >= kSigWeak (located), on the grid or not: the input of the sub-swath split.
@@ -91,7 +93,7 @@ Network invert_network(std::size_t n_dates, const std::vector<std::size_t>& ref,
 
 /// Sub-swath split by seam signatures: the peaks found on the full width (rows, sig) are
 /// grouped by their column profiles (each peak's strength in each segment, from seg_sig, the
-/// segments' sig3 profiles); peaks of one sub-swath are strong in the same segments. Groups
+/// segments' detection significance profiles); peaks of one sub-swath are strong in the same segments. Groups
 /// with at least two strong peaks (>= kSigStrong) are sub-swaths; each segment goes to the one
 /// whose peaks are strongest in it, and runs of segments become [k0, k1) ranges, left to right.
 std::vector<std::pair<std::size_t, std::size_t>> split_by_signatures(const std::vector<std::size_t>& peak_rows,

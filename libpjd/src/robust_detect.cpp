@@ -245,7 +245,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     std::vector<double> mean, cnt;
     group_profiles(k, k + 1, mean, cnt);
     const auto st = robust::stack_energy(mean, cnt, rows, use);
-    if (st.n_pairs > 0) seg_sig[k] = st.sig3;
+    if (st.n_pairs > 0) seg_sig[k] = st.sig;
   });
   // Peaks of the whole width, grouped by where in range they are strong.
   const auto full = search(0, K);

@@ -25,8 +25,12 @@ cat "$file" >/dev/null  # warm the page cache
 measure() {  # label, command...  -> prints "label wall_s rss_mb"
   local label="$1"; shift
   "$@" >/dev/null 2>&1  # warm-up run
-  local out
-  out="$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)"
+  local tf out
+  tf="$(mktemp)"
+  # -o: /usr/bin/time writes to a file, not to the stderr the command's 2>/dev/null silences.
+  /usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>/dev/null
+  out="$(tail -1 "$tf")"
+  rm -f "$tf"
   echo "$label ${out% *} $(( ${out#* } / 1024 ))"
 }
 

@@ -135,8 +135,8 @@ TEST_CASE("robust: stacking finds weak seams no single pair shows", "[robust]") 
   mean[5 * rows + 120] += 5.0;
   const auto st = rb::stack_energy(mean, count, rows, std::vector<bool>(np, true));
   CHECK(st.n_pairs == np);
-  for (auto s : seams) CHECK(st.sig3[s] > rb::kSigWeak);
-  CHECK(st.sig3[120] < rb::kSigWeak);
+  for (auto s : seams) CHECK(st.sig[s] > rb::kSigStrong);
+  CHECK(st.sig[120] < rb::kSigWeak);
   const auto found = rb::find_seams(st, rows, 0.0, 0);
   CHECK(found.rows == seams);
   CHECK(found.spacing_rows == Approx(100).margin(0.5));
@@ -149,14 +149,13 @@ TEST_CASE("robust: burst count from the seam spacing; off-grid peaks are rejecte
   const std::size_t rows = 540;
   rb::Stacked st;
   st.e1.assign(rows, 1.0);
-  st.sig3.assign(rows, 0.0);
+  st.sig.assign(rows, 0.0);
   const std::vector<std::size_t> seams{62, 151, 241, 330, 420, 509};  // ~89.5 rows apart, +-1 jitter
   for (auto s : seams) {
-    st.sig3[s - 1] = st.sig3[s] = st.sig3[s + 1] = 30.0;
+    st.sig[s - 1] = st.sig[s] = st.sig[s + 1] = 30.0;
     st.e1[s] = 40.0;
   }
-  st.sig3[280] = 12.0;  // strong, but between two seams: not on the grid
-  st.sig1 = st.sig3;
+  st.sig[280] = 12.0;  // strong, but between two seams: not on the grid
   auto found = rb::find_seams(st, rows, 447.0, 0);
   CHECK(found.rows == seams);
   CHECK(found.rows.size() + 1 == 7);  // bursts
@@ -164,13 +163,13 @@ TEST_CASE("robust: burst count from the seam spacing; off-grid peaks are rejecte
   REQUIRE(!found.notes.empty());
   CHECK(found.notes.front().find("row 280") != std::string::npos);
   SECTION("a weaker seam on the grid is kept, a weak peak off the grid is not") {
-    st.sig3[509] = st.sig3[508] = st.sig3[510] = 12.0;
-    st.sig3[200] = 12.0;
+    st.sig[509] = st.sig[508] = st.sig[510] = 12.0;
+    st.sig[200] = 12.0;
     found = rb::find_seams(st, rows, 447.0, 0);
     CHECK(found.rows == seams);
   }
   SECTION("a peak on the grid far weaker than the other seams is noise") {
-    st.sig3[509] = st.sig3[508] = st.sig3[510] = 6.0;
+    st.sig[509] = st.sig[508] = st.sig[510] = 6.0;
     found = rb::find_seams(st, rows, 447.0, 0);
     CHECK(found.rows == std::vector<std::size_t>(seams.begin(), seams.end() - 1));
   }
@@ -181,7 +180,7 @@ TEST_CASE("robust: burst count from the seam spacing; off-grid peaks are rejecte
     CHECK(found.rows.size() == 8);
   }
   SECTION("nothing above the noise: no seam, one burst") {
-    std::fill(st.sig3.begin(), st.sig3.end(), 0.5);
+    std::fill(st.sig.begin(), st.sig.end(), 0.5);
     found = rb::find_seams(st, rows, 447.0, 0);
     CHECK(found.rows.empty());
   }
