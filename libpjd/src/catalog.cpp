@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -378,7 +379,9 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "software_version, started_utc, finished_utc, duration_s, status, warnings_json, n_pairs, "
           "n_pairs_reused, summary_path) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
       ins.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, result.params.method);
-      ins.bind(4, params_json(result.params).dump()).bind(5, result.params.n_burst);
+      // A robust run that saw no seam reports 1 burst; the column holds >= 2 (layout 1), and
+      // n_burst_source (layout 3) says that no seam was found.
+      ins.bind(4, params_json(result.params).dump()).bind(5, std::max(2, result.params.n_burst));
       ins.bind(6, result.x0).bind(7, result.x1).bind(8, result.params.pj_thr_mm);
       ins.bind(9, std::string(kVersion)).bind(10, iso(started)).bind(11, iso(finished)).bind(12, total_s);
       ins.bind(13, result.warnings.empty() ? "complete" : "warnings");

@@ -556,6 +556,8 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     std::ostringstream s;
     if (params.n_burst >= 2) {
       s << "--n-burst " << params.n_burst << " (override)";
+    } else if (best <= 1) {
+      s << "no seam found in the data: the burst count is unknown";
     } else {
       s << "estimated: " << (best - 1) << " seam(s) found";
       double sp = res.subswaths.empty() ? 0 : res.subswaths.front().seam_spacing_rows;

@@ -376,3 +376,24 @@ TEST_CASE("published summaries carry no robust keys", "[robust][json]") {
   CHECK(!j["params"].contains("date_thr_px"));
   CHECK(!j["pairs"][0].contains("seam_jump_mm"));
 }
+
+TEST_CASE("robust detect: a stack without jumps has no seam and still records", "[robust][detect]") {
+  pjd::test::TempDir dir("robust_flat");
+  pjd::SimParams sp = pjd::sim_preset("tiny");
+  sp.n_bad_dates = 0;
+  sp.misreg_sigma_px = 0;
+  sp.threads = 2;
+  pjd::simulate(dir.path(), sp);
+  const auto stack = pjd::Stack::open(dir.path());
+  pjd::DetectParams p;
+  p.method = "robust";
+  p.threads = 2;
+  const auto r = pjd::detect(stack, p);
+  CHECK(r.seams.empty());
+  CHECK(r.params.n_burst == 1);
+  CHECK(r.n_burst_source.find("no seam") != std::string::npos);
+  CHECK(r.excluded_pairs.empty());
+  CHECK(r.excluded_dates.empty());
+  auto c = pjd::Catalog::open(dir.path() / "c.gpkg");
+  CHECK(c.record_run(stack, r) > 0);
+}
