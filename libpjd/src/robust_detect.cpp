@@ -4,6 +4,7 @@
 #include "robust_detect.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -468,21 +469,16 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       r.seam_jump_sigma_mm.push_back(gout[o.g].step_sigma_rad[q][o.s] * mm_per_rad);
     }
     double best = kNaN, best_sigma = kNaN, resid = kNaN;
-    bool all = !groups.empty();
     for (std::size_t g = 0; g < groups.size(); ++g) {
       const double v = gout[g].ramp_mm[q];
       if (groups.size() > 1) r.subswath_ramp_mm.push_back(v);
-      if (!std::isfinite(v)) {
-        all = false;
-        continue;
-      }
+      if (!std::isfinite(v)) continue;
       if (!std::isfinite(best) || v > best) {
         best = v;
         best_sigma = gout[g].ramp_sigma_mm[q];
         resid = gout[g].resid_mm[q];
       }
     }
-    (void)all;
     if (std::isfinite(best)) {
       r.ramp_mm = best;
       r.ramp_sigma_mm = best_sigma;
@@ -503,8 +499,9 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     std::vector<std::size_t> npairs(nd, 0);
     for (std::size_t q = 0; q < np; ++q) {
       bool measured = false;
-      for (auto& O : gout)
-        for (double st : O.step_rad.empty() ? std::vector<double>{} : O.step_rad[q]) measured = measured || std::isfinite(st);
+      for (const auto& O : gout)
+        if (!O.step_rad.empty())
+          for (double st : O.step_rad[q]) measured = measured || std::isfinite(st);
       if (!measured) continue;
       ++npairs[date_index.at(stack.pairs()[q].ref)];
       ++npairs[date_index.at(stack.pairs()[q].sec)];
