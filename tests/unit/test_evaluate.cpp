@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
+#include "test_config.hpp"
 #include "pjd/evaluate.hpp"
 
 using nlohmann::json;
@@ -110,4 +111,26 @@ TEST_CASE("evaluate: merged sub-swaths are matched by columns", "[evaluate]") {
   sc = pjd::evaluate(t, r);
   CHECK(sc.seams_found == 3);
   CHECK(sc.seams_false == 1);  // IW1's columns [0, 48) overlap only the truth's IW1
+}
+
+TEST_CASE("pjd evaluate: command line, text and json, bad input", "[evaluate][cli]") {
+  pjd::test::TempDir dir("eval_cli");
+  const std::string nominal = std::string(pjd::test::kParityDir) + "/nominal";
+  const auto out = dir.path() / "det";
+  const auto det = pjd::test::run_pjd("detect " + nominal + " --method robust --no-catalog --progress none --out " +
+                                      out.string());
+  REQUIRE(det.exit_code == 0);
+  const auto txt = pjd::test::run_pjd("evaluate " + nominal + " " + out.string());
+  CHECK(txt.exit_code == 0);
+  CHECK(txt.out.find("seams:      5 of 5 found") != std::string::npos);
+  const auto js = pjd::test::run_pjd("evaluate " + nominal + "/truth.json " + (out / "summary.json").string() +
+                                     " --format json");
+  REQUIRE(js.exit_code == 0);
+  const auto j = json::parse(js.out);
+  CHECK(j["method"] == "robust");
+  CHECK(j["bursts"]["right"].get<bool>());
+  CHECK(j["dates"]["found"] == 2);
+  const auto bad = pjd::test::run_pjd("evaluate " + (dir.path() / "nothing.json").string() + " " + out.string());
+  CHECK(bad.exit_code == 3);
+  CHECK(bad.err.find("nothing.json") != std::string::npos);
 }
