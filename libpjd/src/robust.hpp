@@ -36,8 +36,7 @@ void group_profile(const float* sum_rad, const float* count, std::size_t rows, s
                    std::size_t k0, std::size_t k1, double* out_rad, double* out_count);
 
 /// Stacked seam energy over pairs. mean_rad/count are (pairs x rows) profiles; use[p] says
-/// whether the pair takes part. Each pair's profile is detrended by its mean over rows r-8..r-2
-/// and r+2..r+8,
+/// whether the pair takes part. Each pair's profile is detrended by a running median (+-8 rows),
 /// standardised by its own robust noise (so every pair weighs alike), squared, capped at
 /// kEnergyCap and averaged over pairs: e1 for single rows, e3 for 3-row sums (a smeared
 /// step). sig1/sig3 are (e - median) / (1.4826 MAD) over rows: robust sigmas above the floor.

@@ -140,6 +140,12 @@ TEST_CASE("robust: stacking finds weak seams no single pair shows", "[robust]") 
   const auto found = rb::find_seams(st, rows, 0.0, 0);
   CHECK(found.rows == seams);
   CHECK(found.spacing_rows == Approx(100).margin(0.5));
+  // Very strong seams in every pair make no side peaks a few rows away (a mean detrend would).
+  std::vector<double> mean2, count2;
+  noisy_stack(np, rows, seams, 2.0, 0.05, 9, mean2, count2);
+  const auto strong = rb::find_seams(rb::stack_energy(mean2, count2, rows, std::vector<bool>(np, true)), rows, 0.0, 0);
+  CHECK(strong.rows == seams);
+  CHECK(strong.notes.empty());
   // Skipped pairs take no part.
   std::vector<bool> use(np, false);
   CHECK(rb::stack_energy(mean, count, rows, use).n_pairs == 0);
