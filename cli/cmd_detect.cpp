@@ -10,6 +10,7 @@
 #include "pjd/detect.hpp"
 #include "pjd/error.hpp"
 #include "pjd/outputs.hpp"
+#include "pjd/overlay.hpp"
 #include "pjd/pyformat.hpp"
 #include "progress_display.hpp"
 
@@ -159,6 +160,19 @@ std::function<int()> setup(CLI::App& sub) {
       labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
       labels.n_pairs_reused = result.n_pairs_reused;
       run_id = catalog->record_run(stack, result, labels);
+      // The seam lines on the map, in the catalogue's pjd_seams layer (when the stack has
+      // its geometry). The run is recorded either way.
+      const auto geometry_file = geometry_path_for(stack);
+      std::error_code ec;
+      if (std::filesystem::exists(geometry_file, ec)) {
+        try {
+          OverlayOptions ov;
+          ov.run = std::to_string(*run_id);
+          add_overlay_to_catalog(result, read_geometry(geometry_file), ov, catalog_file);
+        } catch (const Error& e) {
+          std::cerr << "pjd detect: warning: seam lines not added to the catalogue: " << e.what() << "\n";
+        }
+      }
     }
     if (o->format == "json") {
       auto doc = to_json(result);

@@ -68,7 +68,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
   DetectResult res;
   res.params = params;
-  res.stack_file = stack.file().string();
+  res.stack_file = std::filesystem::weakly_canonical(std::filesystem::absolute(stack.file())).string();
   res.length = stack.length();
   res.width = stack.width();
   res.n_pairs_stack = stack.n_pairs();

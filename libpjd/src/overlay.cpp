@@ -429,6 +429,27 @@ std::vector<Layer> build_layers(const DetectResult& result, const Geometry& g, c
   return layers;
 }
 
+/// Sets a feature's attributes (in field order) and geometry.
+void fill_feature(OGRFeature& f, const Feature& feat) {
+  for (std::size_t i = 0; i < feat.values.size(); ++i) {
+    const int idx = int(i);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>)
+            f.SetFieldNull(idx);
+          else if constexpr (std::is_same_v<T, long long>)
+            f.SetField(idx, static_cast<GIntBig>(v));
+          else if constexpr (std::is_same_v<T, double>)
+            f.SetField(idx, v);
+          else
+            f.SetField(idx, v.c_str());
+        },
+        feat.values[i]);
+  }
+  f.SetGeometry(feat.geometry.get());
+}
+
 /// Writes `layers` into one new dataset at `path`.
 void write_dataset(const FormatInfo& fmt, const fs::path& path, const std::vector<const Layer*>& layers,
                    const OGRSpatialReference& srs, const fs::path& out_for_messages) {
@@ -451,23 +472,7 @@ void write_dataset(const FormatInfo& fmt, const fs::path& path, const std::vecto
     }
     for (const auto& feat : layer->features) {
       OGRFeature f(l->GetLayerDefn());
-      for (std::size_t i = 0; i < feat.values.size(); ++i) {
-        const int idx = int(i);
-        std::visit(
-            [&](const auto& v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (std::is_same_v<T, std::monostate>)
-                f.SetFieldNull(idx);
-              else if constexpr (std::is_same_v<T, long long>)
-                f.SetField(idx, static_cast<GIntBig>(v));
-              else if constexpr (std::is_same_v<T, double>)
-                f.SetField(idx, v);
-              else
-                f.SetField(idx, v.c_str());
-            },
-            feat.values[i]);
-      }
-      f.SetGeometry(feat.geometry.get());
+      fill_feature(f, feat);
       if (l->CreateFeature(&f) != OGRERR_NONE)
         throw_io(where, "cannot write a feature of layer '" + layer->name + "': " + gdal_message());
     }
@@ -597,6 +602,68 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const
   }
   for (const auto& l : layers) report.features[l.name] = l.features.size();
   return report;
+}
+
+std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g, const OverlayOptions& options,
+                                   const fs::path& catalog) {
+  init_gdal();
+  if (g.length != result.length || g.width != result.width)
+    throw_data(g.file.string(), "geometry is " + std::to_string(g.length) + " x " + std::to_string(g.width) +
+                                    " but the stack is " + std::to_string(result.length) + " x " +
+                                    std::to_string(result.width));
+  if (options.run.empty()) throw_usage("a catalogue layer needs the run id");
+  QuietGdal quiet;
+  const OGRSpatialReference geographic = wgs84();
+  const Projector proj(nullptr, "EPSG:4326");
+  std::vector<std::string> warnings;
+  const std::vector<Layer> layers = build_layers(result, g, options, proj, warnings);
+
+  const std::string where = catalog.string();
+  CPLErrorReset();
+  GDALDataset* ds = static_cast<GDALDataset*>(
+      GDALOpenEx(where.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr, nullptr));
+  if (!ds) throw_io(where, "cannot open the catalogue for its map layers: " + gdal_message());
+  std::unique_ptr<GDALDataset, void (*)(GDALDataset*)> guard(ds, [](GDALDataset* d) { GDALClose(d); });
+  // One transaction: the run's features in every layer, replacing any it had before.
+  if (ds->StartTransaction() != OGRERR_NONE) throw_io(where, "cannot start a transaction: " + gdal_message());
+  std::size_t written = 0;
+  try {
+    for (const auto& layer : layers) {
+      const std::string name = "pjd_" + layer.name;
+      OGRLayer* l = ds->GetLayerByName(name.c_str());
+      if (!l) {
+        char** opts = CSLSetNameValue(nullptr, "DESCRIPTION", ("pjd " + layer.name + " of every run").c_str());
+        l = ds->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(&geographic), layer.type, opts);
+        CSLDestroy(opts);
+        if (!l) throw_io(where, "cannot create layer '" + name + "': " + gdal_message());
+        for (const auto& field : layer.fields) {
+          OGRFieldDefn def(field.name.c_str(), field.type);
+          if (l->CreateField(&def) != OGRERR_NONE)
+            throw_io(where, "cannot create field '" + field.name + "': " + gdal_message());
+        }
+      }
+      l->SetAttributeFilter(("run = '" + options.run + "'").c_str());
+      std::vector<GIntBig> old;
+      l->ResetReading();
+      for (auto& f : *l) old.push_back(f->GetFID());
+      l->SetAttributeFilter(nullptr);
+      for (GIntBig fid : old)
+        if (l->DeleteFeature(fid) != OGRERR_NONE)
+          throw_io(where, "cannot replace the run's earlier features in '" + name + "': " + gdal_message());
+      for (const auto& feat : layer.features) {
+        OGRFeature f(l->GetLayerDefn());
+        fill_feature(f, feat);
+        if (l->CreateFeature(&f) != OGRERR_NONE)
+          throw_io(where, "cannot write a feature of layer '" + name + "': " + gdal_message());
+        ++written;
+      }
+    }
+    if (ds->CommitTransaction() != OGRERR_NONE) throw_io(where, "cannot commit the map layers: " + gdal_message());
+  } catch (...) {
+    ds->RollbackTransaction();
+    throw;
+  }
+  return written;
 }
 
 }  // namespace pjd
