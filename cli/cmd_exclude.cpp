@@ -98,6 +98,7 @@ int run(const ExcludeArgs& a) {
 
   // The network check needs the stack's pairs and current dropIfgram.
   const std::filesystem::path stack_path = a.stack.empty() ? loaded.stack_file : std::filesystem::path(a.stack);
+  if (a.apply && !a.dry_run) check_stack_writable(stack_path);  // refuse before any change
   std::optional<NetworkCheck> net;
   std::vector<std::string> drop;
   {

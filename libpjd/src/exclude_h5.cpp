@@ -1,4 +1,5 @@
 // dropIfgram apply/restore in ifgramStack.h5 (see pjd/exclude.hpp).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -46,7 +47,10 @@ StackState read_state(const fs::path& path) {
 /// file lock is held by another process).
 Handle open_for_writing(const fs::path& file) {
   const std::string name = file.string();
-  if (::access(name.c_str(), W_OK) != 0)
+  // No write bit at all counts as read-only even for root (whom access() lets write).
+  struct stat sb {};
+  const bool no_write_bits = ::stat(name.c_str(), &sb) == 0 && (sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0;
+  if (no_write_bits || ::access(name.c_str(), W_OK) != 0)
     throw_data(name, "is read-only: pjd exclude --apply/--restore needs to write dropIfgram (copy the stack or "
                      "change its permissions)");
   h5::init_library();
@@ -112,10 +116,25 @@ void check_saved_pairs(const nlohmann::json& saved, const StackState& st) {
                                      " other pairs: the stack was rebuilt since; delete the attribute to start again");
 }
 
+fs::path stack_file_of(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_directory(p, ec)) return p;
+  if (fs::exists(p / "inputs" / "ifgramStack.h5", ec)) return p / "inputs" / "ifgramStack.h5";
+  return p / "ifgramStack.h5";
+}
+
 }  // namespace
+
+void check_stack_writable(const fs::path& stack) {
+  const fs::path file = stack_file_of(stack);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) throw_data(file.string(), "no such file");
+  Handle f = open_for_writing(file);
+}
 
 DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& drop,
                       const std::map<std::string, double>& ramp_mm, bool force, bool dry_run) {
+  if (!dry_run) check_stack_writable(stack);  // before reading: a lock held elsewhere blocks that too
   const StackState st = read_state(stack);
   const std::string name = st.file.string();
   DropChange ch;
@@ -175,6 +194,7 @@ DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& dro
 }
 
 DropChange restore_drop(const fs::path& stack, bool dry_run) {
+  if (!dry_run) check_stack_writable(stack);
   const StackState st = read_state(stack);
   const std::string name = st.file.string();
   DropChange ch;

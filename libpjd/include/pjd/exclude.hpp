@@ -94,6 +94,11 @@ struct DropChange {
   NetworkCheck network;
 };
 
+/// Refuses (pjd::Error, Data, naming the file) a stack that cannot be written now: the
+/// file is read-only, or another process holds it open (HDF5 file locking: open for
+/// writing, or open for reading). `stack` is a MintPy directory or the file.
+void check_stack_writable(const std::filesystem::path& stack);
+
 /// Opens the stack for writing, refusing (pjd::Error, Data) when the file is read-only,
 /// open for writing elsewhere, or open elsewhere at all (HDF5 file locking).
 /// Sets dropIfgram to false for `drop` (never back to true), after saving the original
