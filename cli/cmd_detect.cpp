@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "command.hpp"
+#include "pjd/catalog.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/error.hpp"
 #include "pjd/figures.hpp"
@@ -34,6 +35,10 @@ struct DetectOptions {
   std::string figure_format = "png";
   unsigned threads = 0;
   std::string progress = "auto";
+  std::string catalog;
+  bool no_catalog = false;
+  std::string project;
+  int track = 0;
 };
 
 std::string list(const std::vector<std::string>& v, std::size_t max = 12) {
@@ -109,6 +114,11 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--progress", o->progress, "Progress on stderr")
       ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
       ->capture_default_str();
+  sub.add_option("--catalog", o->catalog,
+                 "Catalogue to record the run in (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
+  sub.add_flag("--no-catalog", o->no_catalog, "Do not record the run in a catalogue");
+  sub.add_option("--project", o->project, "Project label stored with the stack in the catalogue");
+  sub.add_option("--track", o->track, "Relative orbit (track) stored with the stack, when the stack does not say");
 
   return [o]() {
     // Options that need no stack first (Usage, exit 2).
@@ -143,12 +153,25 @@ std::function<int()> setup(CLI::App& sub) {
     FigureOptions fo;
     fo.format = figure_format_from_string(o->figure_format);
 
-    const DetectResult result = detect(stack, p, progress);
+    // With a catalogue, a stack seen before (same identity, now grown) reuses the stored
+    // per-pair profiles: only new pairs are read.
+    std::optional<Catalog> catalog;
+    std::filesystem::path catalog_file;
+    ProfileCache reuse;
+    if (!o->no_catalog) {
+      catalog_file = o->catalog.empty() ? default_catalog_path() : std::filesystem::path(o->catalog);
+      catalog.emplace(Catalog::open(catalog_file));
+      if (const auto id = catalog->find_stack(fingerprint_stack(stack).identity)) {
+        const std::size_t x0 = p.sub_x ? p.sub_x->first : 0, x1 = p.sub_x ? p.sub_x->second : stack.width();
+        reuse = catalog->load_profiles(*id, x0, x1, p.cmin);
+      }
+    }
+    const DetectResult result = detect(stack, p, progress, reuse.empty() ? nullptr : &reuse);
     const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
     const std::filesystem::path fig_dir = out_dir / "figs";
 
     // Figures are drawn on a worker from the result in memory while the numbers are
-    // written (no HDF5 on the worker: the outputs' netCDF writer uses it).
+    // written and recorded (no HDF5 on the worker: the outputs' netCDF writer uses it).
     std::vector<std::filesystem::path> figures;
     std::exception_ptr fig_err;
     const auto t_fig = std::chrono::steady_clock::now();
@@ -164,8 +187,17 @@ std::function<int()> setup(CLI::App& sub) {
         fig_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fig).count();
       });
     std::vector<std::filesystem::path> written;
+    std::optional<std::int64_t> run_id;
     try {
       written = write_outputs(result, out_dir);
+      if (catalog) {
+        RunLabels labels;
+        if (!o->project.empty()) labels.project = o->project;
+        if (o->track > 0) labels.track = o->track;
+        labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
+        labels.n_pairs_reused = result.n_pairs_reused;
+        run_id = catalog->record_run(stack, result, labels);
+      }
     } catch (...) {
       if (worker.joinable()) worker.join();
       throw;
@@ -178,10 +210,16 @@ std::function<int()> setup(CLI::App& sub) {
       figures.insert(figures.end(), more.begin(), more.end());
       fig_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
-    if (o->format == "json")
-      std::cout << to_json(result).dump(2) << "\n";
-    else
+    if (o->format == "json") {
+      auto doc = to_json(result);
+      if (run_id) doc["run_id"] = *run_id;
+      std::cout << doc.dump(2) << "\n";
+    } else {
       print_text(result, out_dir, written.size(), figures.size(), fig_s);
+      if (run_id)
+        std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << " ("
+                  << result.n_pairs_reused << " pair profile(s) reused)\n";
+    }
     return 0;
   };
 }

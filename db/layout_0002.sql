@@ -3,8 +3,9 @@
 --
 -- Profiles depend on the pair's data and on the parameters that shape them per pair
 -- (columns analysed, cmin), so those are part of the key. Arrays are stored compactly:
--- little-endian float32 (intensity_pct, median_grad_mm) or int16 (counts_cts), one value
--- per row, zlib-compressed. Per-pair statistics travel with them, since the stack-wide
+-- little-endian float64 (intensity_pct, median_grad_mm: exactly the values the stack-wide
+-- steps use, so an incremental run equals a full one to the bit) or int16 (counts_cts),
+-- one value per row, zlib-compressed. Per-pair statistics travel with them, since the stack-wide
 -- steps need them too.
 CREATE TABLE pjd_stack_profiles (
   id              INTEGER PRIMARY KEY,

@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "catalog_internal.hpp"
 #include "gdal_util.hpp"
@@ -304,7 +305,7 @@ nlohmann::json params_json(const DetectParams& p) {
 }
 
 nlohmann::json stats_json(const PairResult& r) {
-  auto num = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"btemp_days", r.btemp_days},        {"coh_median", num(r.coh_median)},
           {"coh_mean", num(r.coh_mean)},       {"coh_std", num(r.coh_std)},
           {"grad_median_mm", num(r.grad_median_mm)}, {"grad_mean_mm", num(r.grad_mean_mm)},
@@ -350,7 +351,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "INSERT INTO pjd_stacks (identity, fingerprint, path, project, platform, orbit_direction, track, "
           "subswath, length, width, wavelength_m, alooks, rlooks, n_pairs, first_date, last_date, created_utc, "
           "updated_utc) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?17)");
-      ins.bind(1, fp.identity).bind(2, fp.fingerprint).bind(3, fs::absolute(stack.file()).string());
+      ins.bind(1, fp.identity).bind(2, fp.fingerprint).bind(3, fs::weakly_canonical(fs::absolute(stack.file())).string());
       ins.bind(4, labels.project).bind(5, stack.platform()).bind(6, stack.orbit_direction());
       ins.bind(7, track ? std::optional<std::int64_t>(*track) : std::nullopt);
       ins.bind(8, swath.empty() ? std::optional<std::string>() : swath);
@@ -364,7 +365,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "UPDATE pjd_stacks SET fingerprint = ?2, path = ?3, project = coalesce(?4, project), "
           "track = coalesce(?5, track), n_pairs = ?6, first_date = ?7, last_date = ?8, updated_utc = ?9 "
           "WHERE id = ?1");
-      up.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, fs::absolute(stack.file()).string());
+      up.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, fs::weakly_canonical(fs::absolute(stack.file())).string());
       up.bind(4, labels.project).bind(5, track ? std::optional<std::int64_t>(*track) : std::nullopt);
       up.bind(6, stack.n_pairs()).bind(7, dates.front()).bind(8, dates.back()).bind(9, now);
       up.run();
@@ -400,6 +401,11 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       pair_ins.bind(12, p.skipped).bind(13, p.ramp_mm).bind(14, p.excluded);
       pair_ins.run();
     }
+    // Test hook: hold the transaction open here, so a test can kill the process mid-recording.
+    if (const char* delay = std::getenv("PJD_TEST_RECORD_DELAY_MS")) {
+      std::fprintf(stderr, "pjd: test hook: pausing inside the recording transaction\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
+    }
     Statement seam_ins = impl_->stmt(
         "INSERT INTO pjd_run_seams (run_id, seam_index, row, votes, median_jump_mm, warning) "
         "VALUES (?1,?2,?3,?4,?5,?6)");
@@ -429,9 +435,9 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         prof_ins.reset();
         prof_ins.bind(1, stack_id).bind(2, result.pairs[i].pair).bind(3, result.x0).bind(4, result.x1);
         prof_ins.bind(5, result.params.cmin).bind(6, L).bind(7, stats_json(result.pairs[i]).dump());
-        prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(float)));
+        prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(double)));
         prof_ins.bind_blob(9, pack(prof.counts.data() + i * L, L * sizeof(std::int16_t)));
-        prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(float)));
+        prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(double)));
         prof_ins.run();
       }
     }
@@ -462,15 +468,14 @@ std::optional<int> Catalog::previous_n_burst(const std::string& identity) const 
   return std::nullopt;
 }
 
-std::vector<std::pair<std::string, StoredProfile>> Catalog::load_profiles(std::int64_t stack_id, std::size_t x0,
-                                                                         std::size_t x1, double cmin) const {
-  std::vector<std::pair<std::string, StoredProfile>> out;
+ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const {
+  ProfileCache out;
   Statement s = impl_->stmt(
       "SELECT pair, length, stats_json, intensity_pct, counts_cts, median_grad_mm FROM pjd_stack_profiles "
       "WHERE stack_id = ?1 AND x0 = ?2 AND x1 = ?3 AND cmin = ?4 ORDER BY pair");
   s.bind(1, stack_id).bind(2, x0).bind(3, x1).bind(4, cmin);
   while (s.step()) {
-    StoredProfile p;
+    PairProfile p;
     const std::size_t L = static_cast<std::size_t>(s.int64(1));
     const auto stats = nlohmann::json::parse(s.text(2));
     p.stats.pair = s.text(0);
@@ -482,10 +487,10 @@ std::vector<std::pair<std::string, StoredProfile>> Catalog::load_profiles(std::i
     p.stats.grad_mean_mm = json_num(stats, "grad_mean_mm");
     p.stats.grad_std_mm = json_num(stats, "grad_std_mm");
     p.stats.skipped = stats.value("skipped", false);
-    p.intensity_pct = unpack<float>(s.blob(3), L);
-    p.counts_cts = unpack<std::int16_t>(s.blob(4), L);
-    p.median_grad_mm = unpack<float>(s.blob(5), L);
-    out.emplace_back(p.stats.pair, std::move(p));
+    p.intensity_pct = unpack<double>(s.blob(3), L);
+    p.counts = unpack<std::int16_t>(s.blob(4), L);
+    p.median_grad_mm = unpack<double>(s.blob(5), L);
+    out.emplace(p.stats.pair, std::move(p));
   }
   return out;
 }
@@ -675,7 +680,7 @@ std::int64_t Catalog::resolve_stack(const std::string& key) const {
       "SELECT id FROM pjd_stacks WHERE CAST(id AS TEXT) = ?1 OR identity = ?1 OR path = ?1 OR path = ?2 "
       "OR path = ?3 ORDER BY id LIMIT 1");
   std::error_code ec;
-  const fs::path abs = fs::absolute(key, ec);
+  const fs::path abs = fs::weakly_canonical(fs::absolute(key, ec), ec);
   s.bind(1, key).bind(2, abs.string()).bind(3, (abs / "inputs" / "ifgramStack.h5").string());
   if (s.step()) return s.int64(0);
   throw Error(ErrorKind::Usage, impl_->name(), "no stack '" + key + "' in the catalogue (see 'pjd catalog stacks')");

@@ -61,7 +61,8 @@ struct Block {
 
 }  // namespace
 
-DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress) {
+DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress,
+                    const ProfileCache* reuse) {
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 
@@ -143,13 +144,48 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
     });
   };
 
-  // One streaming pass.
+  // Profiles of an earlier run (a grown stack): those pairs are not read again.
+  std::vector<std::size_t> todo;  // positions in pair_idx still to compute
+  for (std::size_t q = 0; q < np; ++q) {
+    const PairProfile* known = nullptr;
+    if (reuse) {
+      auto it = reuse->find(stack.pairs()[pair_idx[q]].name());
+      if (it != reuse->end() && it->second.intensity_pct.size() == rows && it->second.counts.size() == rows &&
+          it->second.median_grad_mm.size() == rows)
+        known = &it->second;
+    }
+    if (!known) {
+      todo.push_back(q);
+      continue;
+    }
+    const PairResult& s = known->stats;
+    stats[q] = published::PairStats{s.coh_median, s.coh_mean, s.coh_std, s.grad_median_mm, s.grad_mean_mm,
+                                    s.grad_std_mm, s.skipped};
+    std::copy(known->intensity_pct.begin(), known->intensity_pct.end(), intensity.begin() + q * rows);
+    std::copy(known->median_grad_mm.begin(), known->median_grad_mm.end(), med_grad.begin() + q * rows);
+    std::copy(known->counts.begin(), known->counts.end(), counts.begin() + q * rows);
+    ++res.n_pairs_reused;
+  }
+  // Blocks never straddle a gap in `todo`, so each block is contiguous in the stack.
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [i0, i1) into todo
   {
     const std::size_t bp = params.pair ? 1 : std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
-    const std::size_t nb = (np + bp - 1) / bp;
+    for (std::size_t i = 0; i < todo.size();) {
+      std::size_t j = i + 1;
+      while (j < todo.size() && j - i < bp && pair_idx[todo[j]] == pair_idx[todo[j - 1]] + 1) ++j;
+      blocks.emplace_back(i, j);
+      i = j;
+    }
+  }
+  std::vector<std::size_t> todo_idx(todo.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo_idx[i] = pair_idx[todo[i]];
+
+  // One streaming pass over the pairs to compute.
+  {
+    const std::size_t nb = blocks.size();
     std::vector<published::PairScratch> scratch(threads);
     Block bufs[2];
-    if (nb > 0) read_block(bufs[0], pair_idx, 0, std::min(np, bp), true);
+    if (nb > 0) read_block(bufs[0], todo_idx, blocks[0].first, blocks[0].second, true);
     for (std::size_t k = 0; k < nb; ++k) {
       Block& cur = bufs[k % 2];
       std::exception_ptr err;
@@ -158,19 +194,19 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
         const auto t0 = Clock::now();
         try {
           parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
-            const std::size_t q = cur.p0 + i;
+            const std::size_t q = todo[cur.p0 + i];
             stats[q] = published::process_pair(cur.unw.data() + i * plane, cur.coh.data() + i * plane, rows, cols,
                                                params.cmin, res.wavelength_m, intensity.data() + q * rows,
                                                counts.data() + q * rows, med_grad.data() + q * rows, scratch[w]);
           });
-          if (full_stack) accumulate_block(cur, pair_idx);
+          if (full_stack && res.n_pairs_reused == 0) accumulate_block(cur, todo_idx);
         } catch (...) {
           err = std::current_exception();
         }
         t_block = seconds_since(t0);
       });
       try {
-        if (k + 1 < nb) read_block(bufs[(k + 1) % 2], pair_idx, (k + 1) * bp, std::min(np, (k + 2) * bp), true);
+        if (k + 1 < nb) read_block(bufs[(k + 1) % 2], todo_idx, blocks[k + 1].first, blocks[k + 1].second, true);
       } catch (...) {
         runner.join();
         throw;
@@ -180,7 +216,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
       if (err) std::rethrow_exception(err);
       report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
     }
-    coh_accumulated = full_stack;
+    coh_accumulated = full_stack && res.n_pairs_reused == 0;
   }
 
   const auto t_analyse = Clock::now();
@@ -207,10 +243,10 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   res.profiles.intensity_pct.resize(np * rows);
   res.profiles.median_grad_mm.resize(np * rows);
   res.profiles.counts.resize(np * rows);
-  constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t i = 0; i < np * rows; ++i) {
-    res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaNf : static_cast<float>(intensity[i]);
-    res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaNf : static_cast<float>(med_grad[i]);
+    res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaN : intensity[i];
+    res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaN : med_grad[i];
     res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
   }
   if (!res.skipped_pairs.empty())
@@ -257,7 +293,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
     for (std::size_t i = 0; i < plane; ++i)
       res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
                                                                  static_cast<double>(coh_cnt[i]))
-                                            : kNaNf;
+                                            : std::numeric_limits<float>::quiet_NaN();
   }
   // Steps 13-15.
   const auto ylist = published::coarse_detection(inten, rows);
@@ -363,14 +399,15 @@ nlohmann::json to_json(const DetectResult& r) {
                        {"row_counts", r.avg_coh_mask_counts}};
   json prof = {{"n_pairs", r.profiles.n_pairs}, {"length", r.profiles.length}};
   json ip = json::array(), ct = json::array(), mg = json::array();
-  for (float v : r.profiles.intensity_pct) ip.push_back(num_or_null(v));
+  for (double v : r.profiles.intensity_pct) ip.push_back(num_or_null(v));
   for (auto v : r.profiles.counts) ct.push_back(v);
-  for (float v : r.profiles.median_grad_mm) mg.push_back(num_or_null(v));
+  for (double v : r.profiles.median_grad_mm) mg.push_back(num_or_null(v));
   prof["intensity_pct"] = ip;
   prof["counts"] = ct;
   prof["median_grad_mm"] = mg;
   j["profiles"] = prof;
   j["timings_s"] = r.timings_s;
+  j["n_pairs_reused"] = r.n_pairs_reused;
   return j;
 }
 
@@ -460,11 +497,12 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
       const auto& pj = j["profiles"];
       r.profiles.n_pairs = pj.value("n_pairs", std::size_t(0));
       r.profiles.length = pj.value("length", std::size_t(0));
-      for (const auto& v : pj.value("intensity_pct", json::array())) r.profiles.intensity_pct.push_back(float(num_or_nan(v)));
+      for (const auto& v : pj.value("intensity_pct", json::array())) r.profiles.intensity_pct.push_back(num_or_nan(v));
       for (const auto& v : pj.value("counts", json::array())) r.profiles.counts.push_back(v.get<std::int16_t>());
-      for (const auto& v : pj.value("median_grad_mm", json::array())) r.profiles.median_grad_mm.push_back(float(num_or_nan(v)));
+      for (const auto& v : pj.value("median_grad_mm", json::array())) r.profiles.median_grad_mm.push_back(num_or_nan(v));
     }
     if (j.contains("timings_s")) r.timings_s = j["timings_s"].get<std::map<std::string, double>>();
+    r.n_pairs_reused = j.value("n_pairs_reused", std::size_t(0));
     // Consistency: what later steps (overlays, figures) index with.
     if (r.length == 0 || r.width == 0) throw Error(ErrorKind::Data, source, "length and width must be positive");
     if (r.x0 >= r.x1 || r.x1 > r.width)

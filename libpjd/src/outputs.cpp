@@ -338,7 +338,7 @@ void write_profile_nc(const fs::path& target, const DetectResult& r, Profile whi
       if (!v->SetNoDataValue(std::numeric_limits<double>::quiet_NaN())) w.fail("cannot set _FillValue");
       w.attr(v, "long_name", "median absolute azimuth gradient of the row, line of sight");
       w.attr(v, "units", "mm");
-      std::vector<float> data(pr.median_grad_mm);
+      std::vector<float> data(pr.median_grad_mm.begin(), pr.median_grad_mm.end());
       for (auto& x : data)
         if (x == 0.0f) x = std::numeric_limits<float>::quiet_NaN();
       w.write(v, count, GDALExtendedDataType::Create(GDT_Float32), data.data());

@@ -33,7 +33,10 @@ RunResult run_pjd(const std::string& args) {
   const auto base = std::filesystem::path(kBuildDir) / "test_tmp" /
                     ("run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   std::filesystem::create_directories(base.parent_path());
-  const std::string cmd = std::string(kPjdExe) + " " + args + " >" + base.string() + ".out 2>" + base.string() + ".err";
+  // Runs never record into the user's catalogue: each test process has its own default.
+  const std::string env = "PJD_CATALOG=" + (std::filesystem::path(kBuildDir) / "test_tmp" /
+                                            ("catalog_" + std::to_string(::getpid()) + ".gpkg")).string() + " ";
+  const std::string cmd = env + std::string(kPjdExe) + " " + args + " >" + base.string() + ".out 2>" + base.string() + ".err";
   RunResult r;
   const int status = std::system(cmd.c_str());
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

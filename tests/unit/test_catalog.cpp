@@ -143,9 +143,10 @@ TEST_CASE("record a run and query it back", "[catalog]") {
   // Profiles are stored per pair and come back bit-identical.
   const auto prof = c.load_profiles(stack_id, 0, stack.width(), 0.75);
   REQUIRE(prof.size() == 12);
-  CHECK(prof[0].second.intensity_pct.size() == stack.length());
-  CHECK(prof[0].second.intensity_pct[5] == 12.5f);
-  CHECK(prof[0].second.counts_cts[5] == 40);
+  const auto& first = prof.at(stack.pairs()[0].name());
+  CHECK(first.intensity_pct.size() == stack.length());
+  CHECK(first.intensity_pct[5] == 12.5);
+  CHECK(first.counts[5] == 40);
   CHECK(c.previous_n_burst(pjd::fingerprint_stack(stack).identity) == 4);
 
   // Forgetting a run cascades to its rows.
@@ -286,4 +287,50 @@ TEST_CASE("pjd catalog prints tables as text, csv and json", "[catalog][cli]") {
   CHECK(r.exit_code == 3);
   r = pjd::test::run_pjd("catalog history --stack 42 --catalog " + file.string());
   CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("eight pjd detect processes record into one catalogue at once", "[catalog][concurrency]") {
+  pjd::test::TempDir dir("cat_concurrent");
+  const fs::path file = dir.path() / "c.gpkg";
+  std::string script;
+  for (int i = 0; i < 8; ++i)
+    script += std::string(pjd::test::kPjdExe) + " detect " + parity("nominal").string() + " --n-burst 6 --threads 1 --out " +
+              (dir.path() / ("out" + std::to_string(i))).string() + " --catalog " + file.string() +
+              " --progress none > " + (dir.path() / ("log" + std::to_string(i))).string() + " 2>&1 || echo FAIL" +
+              std::to_string(i) + " >> " + (dir.path() / "failures").string() + " &\n";
+  script += "wait\n";
+  std::ofstream(dir.path() / "run.sh") << script;
+  CHECK(std::system(("bash " + (dir.path() / "run.sh").string()).c_str()) == 0);
+  CHECK_FALSE(fs::exists(dir.path() / "failures"));
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_runs") == "8");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_run_pairs") == "336");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_stacks") == "1");
+  CHECK(sqlite_scalar(file, "PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a pjd detect killed while recording leaves no partial run", "[catalog][kill]") {
+  pjd::test::TempDir dir("cat_kill");
+  const fs::path file = dir.path() / "c.gpkg";
+  const std::string detect = std::string(pjd::test::kPjdExe) + " detect " + parity("nominal").string() +
+                             " --n-burst 6 --progress none --catalog " + file.string() + " --out ";
+  // The first run is complete; the second is killed inside its recording transaction.
+  REQUIRE(std::system((detect + (dir.path() / "a").string() + " > /dev/null").c_str()) == 0);
+  const std::string log = (dir.path() / "b.log").string();
+  const std::string script = "PJD_TEST_RECORD_DELAY_MS=60000 " + detect + (dir.path() / "b").string() +
+                             " > /dev/null 2> " + log + " & pid=$!\n"
+                             "for i in $(seq 1 600); do\n"
+                             "  grep -q 'inside the recording transaction' " + log + " && break; sleep 0.05\n"
+                             "done\n"
+                             "kill -9 $pid; wait $pid 2>/dev/null; exit 0\n";
+  std::ofstream(dir.path() / "kill.sh") << script;
+  CHECK(std::system(("bash " + (dir.path() / "kill.sh").string()).c_str()) == 0);
+  std::ifstream in(dir.path() / "b.log");
+  const std::string b_log((std::istreambuf_iterator<char>(in)), {});
+  CHECK(b_log.find("inside the recording transaction") != std::string::npos);  // killed there, not before
+  CHECK(sqlite_scalar(file, "PRAGMA integrity_check") == "ok");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_runs") == "1");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_run_pairs") == "42");
+  // The next run works.
+  CHECK(std::system((detect + (dir.path() / "c").string() + " > /dev/null").c_str()) == 0);
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_runs") == "2");
 }

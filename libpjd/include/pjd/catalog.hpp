@@ -62,14 +62,6 @@ struct BadDateFilter {
   std::optional<std::string> to;     ///< YYYYMMDD inclusive
 };
 
-/// Profiles stored for one pair (what detect computes per pair), for incremental runs.
-struct StoredProfile {
-  PairResult stats;
-  std::vector<float> intensity_pct;
-  std::vector<std::int16_t> counts_cts;
-  std::vector<float> median_grad_mm;
-};
-
 class Catalog {
  public:
   enum class Mode { ReadWrite, ReadOnly };
@@ -95,9 +87,9 @@ class Catalog {
   /// The burst count used by the latest run of the stack with this identity.
   std::optional<int> previous_n_burst(const std::string& identity) const;
 
-  /// Stored per-pair profiles of a stack for the given analysis columns and cmin.
-  std::vector<std::pair<std::string, StoredProfile>> load_profiles(std::int64_t stack_id, std::size_t x0,
-                                                                   std::size_t x1, double cmin) const;
+  /// Stored per-pair profiles of a stack for the given analysis columns and cmin,
+  /// ready to hand to detect() for an incremental run.
+  ProfileCache load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const;
 
   // Queries (read-only).
   Table stacks() const;

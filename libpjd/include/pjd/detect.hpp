@@ -57,10 +57,21 @@ struct SeamRow {
 struct Profiles {
   std::size_t n_pairs = 0;
   std::size_t length = 0;
-  std::vector<float> intensity_pct;   ///< % of valid cells with g >= median, 1 decimal; NaN = no data
-  std::vector<std::int16_t> counts;   ///< valid cells per row (C)
-  std::vector<float> median_grad_mm;  ///< median |azimuth gradient| per row, mm; NaN = no data
+  std::vector<double> intensity_pct;   ///< % of valid cells with g >= median, 1 decimal; NaN = no data (or 0)
+  std::vector<std::int16_t> counts;    ///< valid cells per row (C); -999 = never computed
+  std::vector<double> median_grad_mm;  ///< median |azimuth gradient| per row, mm; NaN = no data (or 0)
 };
+
+/// One pair's profiles and statistics from an earlier run, for reuse when a stack has
+/// grown (see detect()). Valid only for the same columns and cmin.
+struct PairProfile {
+  PairResult stats;                    ///< pair, btemp_days, statistics, skipped
+  std::vector<double> intensity_pct;   ///< per row, as Profiles
+  std::vector<std::int16_t> counts;
+  std::vector<double> median_grad_mm;
+};
+/// Reusable profiles by pair name (YYYYMMDD_yyyymmdd).
+using ProfileCache = std::map<std::string, PairProfile>;
 
 struct DetectResult {
   int schema_version = kDetectSchemaVersion;
@@ -96,6 +107,7 @@ struct DetectResult {
   /// result_from_json) and empty with --pair unless the average-coherence mask was used.
   std::vector<float> avg_coherence;
   std::map<std::string, double> timings_s;  ///< stage -> wall seconds
+  std::size_t n_pairs_reused = 0;      ///< pairs whose profiles came from a ProfileCache
 };
 
 /// Checks parameters against the stack before any work: B >= 2, radar coordinates,
@@ -106,7 +118,13 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params);
 
 /// Runs the detector (calls validate_params first). Throws pjd::Error (Usage for bad parameters, Data for an
 /// unsuitable stack). Reports progress in [0, 1].
-DetectResult detect(const Stack& stack, const DetectParams& params, const ProgressFn& progress = {});
+///
+/// `reuse` (optional) holds per-pair profiles of an earlier run with the same columns and
+/// cmin: those pairs are not read again, and the result is identical to a full run.
+/// (When the average-coherence mask is needed, the coherence of every pair is read once
+/// more, in stack order, so the temporal mean is the same to the bit.)
+DetectResult detect(const Stack& stack, const DetectParams& params, const ProgressFn& progress = {},
+                    const ProfileCache* reuse = nullptr);
 
 /// The whole result as JSON (summary.json), with schema_version.
 nlohmann::json to_json(const DetectResult& result);
