@@ -67,7 +67,9 @@ double finite_or(double v, double fallback) { return std::isfinite(v) ? v : fall
 }  // namespace
 
 Figure::Figure(const fs::path& file, FigureFormat format, int width_px, int height_px, double scale)
-    : lock_(plplot_mutex()), target_(file), tmp_(temporary_path_for(file)), scale_(scale) {
+    : lock_(plplot_mutex()), target_(file), tmp_(temporary_path_for(file)) {
+  // PLplot already sizes text and lines with the page: `scale` only changes the page size.
+  (void)scale;
   PLINT strm = 0;
   plmkstrm(&strm);
   if (strm < 0) throw_io(file.string(), "PLplot could not open a new plot stream");
@@ -335,7 +337,8 @@ void Figure::edge_marks(const std::vector<double>& ys, int colour, const std::ve
 void Figure::text(double x, double y, const std::string& s, int colour, double just, double size) {
   plcol0(colour);
   plschr(0, 0.75 * size * scale_);
-  plptex(x, y, 1, 0, just, s.c_str());
+  // Along the page's left-to-right direction also on a reversed axis (descending range).
+  plptex(x, y, x_.max >= x_.min ? 1 : -1, 0, just, s.c_str());
   plschr(0, 0.75 * scale_);
   plcol0(kBlack);
 }
