@@ -177,6 +177,9 @@ std::function<int()> setup(CLI::App& sub) {
     const auto t_fig = std::chrono::steady_clock::now();
     double fig_s = 0;
     std::thread worker;
+    if (!o->no_figures && result.avg_coherence.empty() && !p.pair)
+      std::cerr << "pjd detect: note: profiles were reused from the catalogue, so the mean coherence was not "
+                   "computed: average_coherence_mask is not drawn (pjd figures OUT draws it)\n";
     if (!o->no_figures)
       worker = std::thread([&] {
         try {

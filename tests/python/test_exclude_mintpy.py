@@ -56,7 +56,8 @@ with tempfile.TemporaryDirectory() as tmp:
     stack = os.path.join(mintpy_dir, "inputs", "ifgramStack.h5")
     res = os.path.join(tmp, "res")
     # A low threshold so that pairs and dates are excluded.
-    r = run("detect", mintpy_dir, "--n-burst", "6", "--pj-thr", "2.5", "--progress", "none", "--out", res)
+    r = run("detect", mintpy_dir, "--n-burst", "6", "--pj-thr", "2.5", "--progress", "none", "--no-catalog",
+            "--out", res)
     check(r.returncode == 0, f"detect: {r.stderr}")
 
     # Figures with PIL: expected size, not blank.
