@@ -10,7 +10,8 @@ PACKAGES=(
   libproj-dev proj-bin
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev catch2
-  python3-mintpy python3-h5py python3-numpy python3-gdal
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core
+  python3-mintpy python3-h5py python3-numpy python3-gdal python3-pil
 )
 
 missing=()
