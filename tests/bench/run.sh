@@ -37,8 +37,8 @@ print(sum(f[d].size * 4 for d in ('unwrapPhase', 'coherence')))")"
   measure raw_read "$build/tests/pjd_read_bench" raw "$file"
   measure pjd_read "$build/tests/pjd_read_bench" pjd "$file"
   if "$pjd" help detect >/dev/null 2>&1; then
-    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none
-    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none
+    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog --no-figures
+    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog --no-figures
   fi
 } | /usr/bin/python3 -c "
 import sys
