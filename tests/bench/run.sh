@@ -9,7 +9,7 @@ build="${1:-$top/build/bench}"
 compression="${2:-none}"
 if [ ! -x "$build/bin/pjd" ] || [ ! -x "$build/tests/pjd_read_bench" ]; then
   cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null 2>&1
 fi
 pjd="$build/bin/pjd"
 stack="$build/bench_stack_$compression"
@@ -24,8 +24,11 @@ cat "$file" >/dev/null  # warm the page cache
 measure() {  # label, command...  -> prints "label wall_s rss_mb"
   local label="$1"; shift
   "$@" >/dev/null 2>&1  # warm-up run
-  local out
-  out="$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)"
+  local tfile out
+  tfile="$(mktemp)"
+  /usr/bin/time -o "$tfile" -f '%e %M' "$@" >/dev/null 2>&1
+  out="$(tail -1 "$tfile")"
+  rm -f "$tfile"
   echo "$label ${out% *} $(( ${out#* } / 1024 ))"
 }
 
