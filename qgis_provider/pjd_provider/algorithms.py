@@ -349,7 +349,8 @@ class OverlayAlgorithm(PjdAlgorithm):
     COMMAND = ['overlay']
     HIDDEN = {'RESULT', 'out', 'format', 'layers'}
     PRESENT = {
-        'run': {'label': 'Run id', 'optional': False, 'min': 0},
+        'run': {'label': 'Run id', 'optional': False, 'min': 1, 'default': None,
+                'help': 'The catalogue run whose seams to draw (pjd overlay --run; see Catalogue query > runs)'},
         'catalog': {'kind': 'file', 'label': 'Catalogue', 'filter': GPKG_FILTER},
         'crs': {'kind': 'crs', 'label': 'Output CRS'},
         'geometry': {'kind': 'file', 'label': 'geometryRadar.h5 (if not next to the stack)',

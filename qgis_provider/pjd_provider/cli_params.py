@@ -100,8 +100,10 @@ def build(opt, present=None):
     key = present.get('name') or option_key(opt)
     desc = opt.get('description') or opt['name']
     label = present.get('label') or short_label(desc)
+    # Optional unless pjd requires it: an optional parameter left empty leaves pjd's own default.
     optional = present.get('optional', not opt.get('required', False))
-    typ = (opt.get('type') or 'TEXT').upper()
+    typ_full = (opt.get('type') or 'TEXT').upper()
+    typ = typ_full.split(':')[0]  # FLOAT:NONNEGATIVE -> FLOAT
     choices = opt.get('choices')
     kind = present.get('kind')
     if kind is None:
@@ -130,9 +132,13 @@ def build(opt, present=None):
         p = QgsProcessingParameterNumber(
             key, label, QgsProcessingParameterNumber.Integer if kind == 'int' else QgsProcessingParameterNumber.Double,
             defaultValue=default, optional=optional)
-        minimum = present.get('min', 0 if typ.startswith('U') else None)
+        minimum = present.get('min', 0 if typ.startswith('U') or 'NONNEGATIVE' in typ_full else None)
         if minimum is not None:
             p.setMinimum(minimum)
+        if kind == 'float':  # as many decimals as the default has, at least 2 (not QGIS's 6)
+            shown = str(opt.get('default') or '')
+            decimals = max(2, len(shown.split('.')[1]) if '.' in shown else 0)
+            p.setMetadata({'widget_wrapper': {'decimals': decimals}})
     elif kind == 'range':
         p = QgsProcessingParameterRange(key, label, QgsProcessingParameterNumber.Integer, defaultValue=None,
                                         optional=optional)
