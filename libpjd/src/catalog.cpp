@@ -22,6 +22,7 @@
 #include "pjd/error.hpp"
 #include "pjd/version.hpp"
 #include "sqlite_util.hpp"
+#include "time_util.hpp"
 
 namespace pjd {
 
@@ -73,15 +74,6 @@ std::vector<float> sample_column(const Stack& stack, std::size_t pair) {
   return v;
 }
 
-std::string now_utc() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<unsigned char> pack(const void* data, std::size_t bytes) {
   std::size_t out_size = 0;
@@ -204,6 +196,7 @@ sqlite3* open_db(const fs::path& file, bool read_only) {
 /// existing file, so two processes creating it at once both end up using one).
 void create_catalog(const fs::path& file, int layout) {
   gdal::init();
+  gdal::Quiet quiet;
   std::error_code ec;
   if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
   std::mt19937_64 rng(std::random_device{}());
@@ -213,7 +206,7 @@ void create_catalog(const fs::path& file, int layout) {
   GDALDataset* ds = drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (!ds) {
     throw Error(ErrorKind::Io, file.string(),
-                std::string("cannot create the catalogue: ") + CPLGetLastErrorMsg());
+                "cannot create the catalogue: " + gdal::last_message());
   }
   GDALClose(ds);
   try {
@@ -322,19 +315,11 @@ double json_num(const nlohmann::json& j, const char* key) {
 std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels) {
   if (impl_->read_only) throw Error(ErrorKind::Usage, impl_->name(), "catalogue opened read-only");
   const auto fp = fingerprint_stack(stack);
-  const std::string now = now_utc();
+  const std::string now = iso_utc();
   const double total_s = result.timings_s.count("total") ? result.timings_s.at("total") : 0.0;
   const auto finished = std::chrono::system_clock::now();
   const auto started = finished - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                       std::chrono::duration<double>(total_s));
-  auto iso = [](std::chrono::system_clock::time_point tp) {
-    const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf);
-  };
   const auto dates = stack.dates();
   std::int64_t run_id = 0;
   impl_->transaction([&] {
@@ -381,7 +366,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       ins.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, result.params.method);
       ins.bind(4, params_json(result.params).dump()).bind(5, result.params.n_burst);
       ins.bind(6, result.x0).bind(7, result.x1).bind(8, result.params.pj_thr_mm);
-      ins.bind(9, std::string(kVersion)).bind(10, iso(started)).bind(11, iso(finished)).bind(12, total_s);
+      ins.bind(9, std::string(kVersion)).bind(10, iso_utc(started)).bind(11, iso_utc(finished)).bind(12, total_s);
       ins.bind(13, result.warnings.empty() ? "complete" : "warnings");
       ins.bind(14, nlohmann::json(result.warnings).dump()).bind(15, result.pairs.size());
       ins.bind(16, labels.n_pairs_reused);

@@ -1,6 +1,8 @@
 // Geocoded overlays: seam lines, burst polygons, footprint (see pjd/overlay.hpp).
 #include "pjd/overlay.hpp"
 
+#include "gdal_util.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,26 +51,8 @@ const FormatInfo& info(OverlayFormat f) {
   throw_usage("unknown output format");
 }
 
-void init_gdal() {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-}
-
-/// Silences GDAL's own printing for a scope; its last message is used in our errors.
-struct QuietGdal {
-  QuietGdal() {
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    CPLErrorReset();
-  }
-  ~QuietGdal() { CPLPopErrorHandler(); }
-  QuietGdal(const QuietGdal&) = delete;
-  QuietGdal& operator=(const QuietGdal&) = delete;
-};
-
-std::string gdal_message() {
-  const char* m = CPLGetLastErrorMsg();
-  return (m && *m) ? std::string(m) : std::string("unknown GDAL error");
-}
+using QuietGdal = gdal::Quiet;
+std::string gdal_message() { return gdal::last_message(); }
 
 OGRSpatialReference wgs84() {
   OGRSpatialReference s;
@@ -118,7 +102,7 @@ bool valid_cell(const Geometry& g, std::size_t row, std::size_t col) {
 
 LinePart thin_part(const LinePart& part, double tolerance_m) {
   if (!(tolerance_m > 0) || part.size() <= 2) return part;
-  init_gdal();
+  gdal::init();
   if (!OGRGeometryFactory::haveGEOS()) return part;  // no simplifier: keeping every vertex is always within tolerance
   QuietGdal quiet;
   // A local metric frame: azimuthal equidistant centred on the part.
@@ -512,7 +496,7 @@ class Staging {
 
 OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const OverlayOptions& options,
                             const fs::path& out) {
-  init_gdal();
+  gdal::init();
   // Options.
   if (!std::isfinite(options.tolerance_m) || options.tolerance_m < 0)
     throw_usage("--tolerance-m must be a number >= 0");
@@ -606,7 +590,7 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const
 
 std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g, const OverlayOptions& options,
                                    const fs::path& catalog) {
-  init_gdal();
+  gdal::init();
   if (g.length != result.length || g.width != result.width)
     throw_data(g.file.string(), "geometry is " + std::to_string(g.length) + " x " + std::to_string(g.width) +
                                     " but the stack is " + std::to_string(result.length) + " x " +

@@ -12,7 +12,8 @@ PACKAGES=(
   libproj-dev proj-bin
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev catch2
-  python3-mintpy python3-h5py python3-numpy python3-gdal
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core
+  python3-mintpy python3-h5py python3-numpy python3-gdal python3-pil
 )
 # The QGIS Processing provider (qgis_provider/) and its tests: qgis_process, python3-qgis, pytest.
 QGIS_PACKAGES=(qgis python3-qgis python3-pytest)
