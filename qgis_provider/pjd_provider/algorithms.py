@@ -190,7 +190,7 @@ class DetectAlgorithm(PjdAlgorithm):
                   'output folder and records the run in the catalogue. Outputs: the seam lines (styled), a '
                   'table of pairs (ramp, excluded, statistics) and a table of excluded dates.')
     COMMAND = ['detect']
-    HIDDEN = {'inDir', 'out', 'format', 'progress', 'plot-ind'}
+    HIDDEN = {'inDir', 'out', 'format', 'progress'}
     PRESENT = {
         'STACK': {'kind': 'file', 'label': 'MintPy stack (ifgramStack.h5 or its MintPy folder)',
                   'filter': 'MintPy stack (ifgramStack.h5 *.h5);;All files (*)', 'optional': False},
@@ -204,6 +204,9 @@ class DetectAlgorithm(PjdAlgorithm):
         'sub-x': {'label': 'Columns X0-X1 only (one sub-swath)', 'advanced': True},
         'pair': {'label': 'One pair only (YYYYMMDD_yyyymmdd)', 'advanced': True},
         'threads': {'label': 'Worker threads (0 = every core)', 'advanced': True},
+        'plot-ind': {'label': 'Also one figure per pair (in the output folder\'s figs/)', 'advanced': True},
+        'no-figures': {'label': 'Write no figures', 'advanced': True},
+        'figure-format': {'label': 'Figure file format', 'advanced': True},
         'project': {'label': 'Project label for the catalogue', 'advanced': True},
         'track': {'label': 'Relative orbit (track) for the catalogue', 'advanced': True, 'min': 0},
     }
