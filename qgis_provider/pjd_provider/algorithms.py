@@ -79,6 +79,8 @@ class PjdAlgorithm(QgsProcessingAlgorithm):
         super().__init__()
         self.cli = []
         self.unusable = None
+        self.queries = []
+        self.used_by = {}
 
     def createInstance(self):
         return type(self)()
@@ -119,6 +121,13 @@ class PjdAlgorithm(QgsProcessingAlgorithm):
         except QgsProcessingException as e:
             return False, str(e)
         return True, ''
+
+    def prepareAlgorithm(self, parameters, context, feedback):
+        # qgis_process does not ask canExecute(): say why pjd cannot run before anything else.
+        if self.unusable:
+            raise QgsProcessingException(self.unusable)
+        self.executable()
+        return True
 
     def spec(self, command=None):
         return pjd_runner.help_json(self.executable(), command or self.COMMAND)

@@ -88,3 +88,19 @@ def test_error_shows_pjds_message(qp, session_tmp):
     r, _ = run_json(qp, 'pjd:overlay', RUN=5, CATALOG=missing, OUTPUT='TEMPORARY_OUTPUT')
     assert r.returncode == 1
     assert direct.stderr.strip() in r.stdout + r.stderr
+
+
+def test_missing_pjd_is_explained(qp, session_tmp):
+    """With the setting naming nothing, qgis_process says why and what to set."""
+    from qgis.PyQt.QtCore import QSettings
+    ini = QSettings(os.path.join(session_tmp, 'qgis_process-profile', 'profiles', 'default', 'QGIS', 'QGIS3.ini'),
+                    QSettings.IniFormat)
+    ini.setValue('Processing/Configuration/PJD_EXECUTABLE', os.path.join(session_tmp, 'no-pjd-here'))
+    ini.sync()
+    try:
+        r, _ = run_json(qp, 'pjd:catalogquery', OUTPUT='TEMPORARY_OUTPUT')
+    finally:
+        ini.setValue('Processing/Configuration/PJD_EXECUTABLE', PJD)
+        ini.sync()
+    assert r.returncode == 1
+    assert 'not an executable file' in r.stdout + r.stderr and 'Traceback' not in r.stdout + r.stderr
