@@ -74,6 +74,28 @@ T nanmean(const T* a, std::size_t n, std::vector<T>& scratch) {
 }
 
 template <typename T>
+std::pair<T, T> nanmean_std(const T* a, std::size_t n, std::vector<T>& scratch) {
+  scratch.assign(a, a + n);
+  std::size_t cnt = 0;
+  for (auto& x : scratch) {
+    if (std::isnan(x)) x = T(0);
+    else ++cnt;
+  }
+  const T avg = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
+  if (cnt == 0) return {avg, std::numeric_limits<T>::quiet_NaN()};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(a[i])) {
+      scratch[i] = T(0);
+    } else {
+      const T d = static_cast<T>(scratch[i] - avg);
+      scratch[i] = static_cast<T>(d * d);
+    }
+  }
+  const T var = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
+  return {avg, std::sqrt(var)};
+}
+
+template <typename T>
 T nanstd(const T* a, std::size_t n, std::vector<T>& scratch) {
   scratch.assign(a, a + n);
   std::size_t cnt = 0;
@@ -154,6 +176,8 @@ float round_dec_f32(float x, int decimals) {
 
 template float nanmean<float>(const float*, std::size_t, std::vector<float>&);
 template double nanmean<double>(const double*, std::size_t, std::vector<double>&);
+template std::pair<float, float> nanmean_std<float>(const float*, std::size_t, std::vector<float>&);
+template std::pair<double, double> nanmean_std<double>(const double*, std::size_t, std::vector<double>&);
 template float nanstd<float>(const float*, std::size_t, std::vector<float>&);
 template double nanstd<double>(const double*, std::size_t, std::vector<double>&);
 template std::pair<float, float> select_adjacent<float>(float*, std::size_t, std::size_t);

@@ -58,6 +58,11 @@ T nanstd(const T* a, std::size_t n, std::vector<T>& scratch);
 template <typename T>
 std::pair<T, T> select_adjacent(T* v, std::size_t n, std::size_t k);
 
+/// (np.nanmean(a), np.nanstd(a)) in one go: the same arithmetic as nanmean and nanstd,
+/// sharing the zero-filled copy and the mean.
+template <typename T>
+std::pair<T, T> nanmean_std(const T* a, std::size_t n, std::vector<T>& scratch);
+
 /// np.percentile's "linear" method on n finite values (reordered in place with
 /// nth_element). q is a fraction in [0, 1]. NaN when n == 0.
 double percentile_linear(double* v, std::size_t n, double q);
