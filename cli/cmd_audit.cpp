@@ -27,10 +27,15 @@ const Registrar reg{{"audit", "Find MintPy stacks under folders and detect those
   sub.add_option("ROOT", o->roots, "Folders to search (or stacks)")->required();
   sub.add_option("-n,--n-burst", o->n_burst, "Bursts per sub-swath (default: the stack's previous run)");
   sub.add_option("--method", o->method, "Detection method")->capture_default_str();
-  sub.add_option("--pct", o->pct, "As pjd detect")->capture_default_str();
-  sub.add_option("--cmin", o->cmin, "As pjd detect")->capture_default_str();
-  sub.add_flag("--msk-avgCoh,--msk-avg-coh", o->mask_avg_coh, "As pjd detect");
-  sub.add_option("--pj-thr", o->pj_thr, "As pjd detect (mm)")->capture_default_str();
+  sub.add_option("--pct", o->pct,
+                 "Percentile of valid cells per row defining reliable rows, as a fraction (0-1), as pjd detect")
+      ->capture_default_str();
+  sub.add_option("--cmin", o->cmin, "Minimum coherence for a cell to count (0-1], as pjd detect")->capture_default_str();
+  sub.add_flag("--msk-avgCoh,--msk-avg-coh", o->mask_avg_coh,
+               "Always compare valid cells per row with the average-coherence mask, as pjd detect");
+  sub.add_option("--pj-thr", o->pj_thr,
+                 "Accumulated phase jump (mm) at or above which a pair is excluded, as pjd detect")
+      ->capture_default_str();
   sub.add_option("--catalog", o->catalog, "Catalogue (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
   sub.add_option("--out-root", o->out_root,
                  "Also write each run's files under DIR/<stack identity>/ (default: catalogue only; archives stay untouched)");

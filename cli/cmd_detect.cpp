@@ -1,15 +1,20 @@
 // pjd detect STACK --n-burst N [...]: find phase jumps at burst seams, write the
 // reference's outputs and summary.json, print a summary (text or JSON).
+#include <chrono>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "command.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/error.hpp"
+#include "pjd/figures.hpp"
 #include "pjd/outputs.hpp"
+#include "pjd/overlay.hpp"
 #include "pjd/pyformat.hpp"
 #include "progress_display.hpp"
 
@@ -27,6 +32,8 @@ struct DetectOptions {
   std::vector<long long> sub_x;
   std::string pair;
   bool plot_ind = false;
+  bool no_figures = false;
+  std::string figure_format = "png";
   unsigned threads = 0;
   std::string progress = "auto";
   std::string catalog;
@@ -42,7 +49,8 @@ std::string list(const std::vector<std::string>& v, std::size_t max = 12) {
   return s;
 }
 
-void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std::size_t n_written) {
+void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std::size_t n_written,
+                std::size_t n_figures, double figures_s) {
   auto& o = std::cout;
   o << "stack:    " << r.stack_file << "\n"
     << "          " << r.pairs.size() << " pair(s) analysed of " << r.n_pairs_stack << ", " << r.length << " rows x "
@@ -93,6 +101,11 @@ void print_text(const DetectResult& r, const std::filesystem::path& out_dir, std
   }
   for (const auto& w : r.warnings) o << "warning:  " << w << "\n";
   o << "outputs:  " << n_written << " file(s) in " << out_dir.string() << "\n";
+  if (n_figures > 0) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%.1f", figures_s);
+    o << "figures:  " << n_figures << " file(s) in " << (out_dir / "figs").string() << " (" << t << " s)\n";
+  }
 }
 
 std::function<int()> setup(CLI::App& sub) {
@@ -123,7 +136,11 @@ std::function<int()> setup(CLI::App& sub) {
       ->expected(2)
       ->type_name("INT");
   sub.add_option("--pair", o->pair, "Analyse one pair only (YYYYMMDD_yyyymmdd); outputs are prefixed with it");
-  sub.add_flag("--plot-ind", o->plot_ind, "Per-pair figures (not available yet)");
+  sub.add_flag("--plot-ind", o->plot_ind, "Also one figure per pair in OUT/figs (phase, |gradient|, intensity)");
+  sub.add_flag("--no-figures", o->no_figures, "Write no figures (default: summary figures in OUT/figs)");
+  sub.add_option("--figure-format", o->figure_format, "Figure file format")
+      ->check(CLI::IsMember({"png", "svg", "pdf"}))
+      ->capture_default_str();
   sub.add_option("--threads", o->threads, "Worker threads (0 = every core)")->capture_default_str();
   sub.add_option("--progress", o->progress, "Progress on stderr")
       ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
@@ -164,7 +181,9 @@ std::function<int()> setup(CLI::App& sub) {
       p.sub_x = std::make_pair(static_cast<std::size_t>(a), static_cast<std::size_t>(b));
     }
     p = validate_params(stack, p);  // fails before any output directory is touched
-    if (o->plot_ind) std::cerr << "pjd detect: note: --plot-ind: per-pair figures are not available yet\n";
+    if (o->plot_ind && o->no_figures) throw_usage("--plot-ind and --no-figures contradict each other");
+    FigureOptions fo;
+    fo.format = figure_format_from_string(o->figure_format);
 
     // With a catalogue, a stack seen before (same identity, now grown) reuses the stored
     // per-pair profiles: only new pairs are read.
@@ -181,22 +200,70 @@ std::function<int()> setup(CLI::App& sub) {
     }
     const DetectResult result = detect(stack, p, progress, reuse.empty() ? nullptr : &reuse);
     const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
-    const auto written = write_outputs(result, out_dir);
+    const std::filesystem::path fig_dir = out_dir / "figs";
+
+    // Figures are drawn on a worker from the result in memory while the numbers are
+    // written and recorded (no HDF5 on the worker: the outputs' netCDF writer uses it).
+    std::vector<std::filesystem::path> figures;
+    std::exception_ptr fig_err;
+    const auto t_fig = std::chrono::steady_clock::now();
+    double fig_s = 0;
+    std::thread worker;
+    if (!o->no_figures && result.avg_coherence.empty() && !p.pair)
+      std::cerr << "pjd detect: note: profiles were reused from the catalogue, so the mean coherence was not "
+                   "computed: average_coherence_mask is not drawn (pjd figures OUT draws it)\n";
+    if (!o->no_figures)
+      worker = std::thread([&] {
+        try {
+          figures = write_summary_figures(result, result.avg_coherence, fig_dir, fo);
+        } catch (...) {
+          fig_err = std::current_exception();
+        }
+        fig_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fig).count();
+      });
+    std::vector<std::filesystem::path> written;
     std::optional<std::int64_t> run_id;
-    if (catalog) {
-      RunLabels labels;
-      if (!o->project.empty()) labels.project = o->project;
-      if (o->track > 0) labels.track = o->track;
-      labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
-      labels.n_pairs_reused = result.n_pairs_reused;
-      run_id = catalog->record_run(stack, result, labels);
+    try {
+      written = write_outputs(result, out_dir);
+      if (catalog) {
+        RunLabels labels;
+        if (!o->project.empty()) labels.project = o->project;
+        if (o->track > 0) labels.track = o->track;
+        labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
+        labels.n_pairs_reused = result.n_pairs_reused;
+        run_id = catalog->record_run(stack, result, labels);
+        // The seam lines on the map, in the catalogue's pjd_seams layer (when the stack has
+        // its geometry). The run is recorded either way.
+        const auto geometry_file = geometry_path_for(stack);
+        std::error_code ec;
+        if (std::filesystem::exists(geometry_file, ec)) {
+          try {
+            OverlayOptions ov;
+            ov.run = std::to_string(*run_id);
+            add_overlay_to_catalog(result, read_geometry(geometry_file), ov, catalog_file);
+          } catch (const Error& e) {
+            std::cerr << "pjd detect: warning: seam lines not added to the catalogue: " << e.what() << "\n";
+          }
+        }
+      }
+    } catch (...) {
+      if (worker.joinable()) worker.join();
+      throw;
+    }
+    if (worker.joinable()) worker.join();
+    if (fig_err) std::rethrow_exception(fig_err);
+    if (o->plot_ind) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto more = write_pair_figures(stack, result, fig_dir, fo, progress);
+      figures.insert(figures.end(), more.begin(), more.end());
+      fig_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     if (o->format == "json") {
       auto doc = to_json(result);
       if (run_id) doc["run_id"] = *run_id;
       std::cout << doc.dump(2) << "\n";
     } else {
-      print_text(result, out_dir, written.size());
+      print_text(result, out_dir, written.size(), figures.size(), fig_s);
       if (run_id)
         std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << " ("
                   << result.n_pairs_reused << " pair profile(s) reused)\n";

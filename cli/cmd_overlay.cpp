@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
 #include "pjd/overlay.hpp"
 
@@ -18,6 +19,8 @@ struct OverlayArgs {
   std::string layers = "seams";
   std::string geometry;
   double tolerance_m = 1.0;
+  std::string catalog;
+  std::int64_t run = -1;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -42,7 +45,20 @@ int run(const OverlayArgs& a) {
   options.layers = split_commas(a.layers);
   options.tolerance_m = a.tolerance_m;
 
-  const LoadedResult loaded = read_result_summary(a.result);
+  // The result: a pjd detect directory, or a catalogue run (whose layers then also go
+  // into the catalogue).
+  if (a.result.empty() == (a.run < 0))
+    throw_usage("give either RESULT (a pjd detect directory) or --run R (with --catalog F or the default catalogue)");
+  LoadedResult loaded;
+  std::optional<std::filesystem::path> catalog_file;
+  if (a.run >= 0) {
+    catalog_file = a.catalog.empty() ? default_catalog_path() : std::filesystem::path(a.catalog);
+    loaded.result = Catalog::open(*catalog_file, Catalog::Mode::ReadOnly).load_result(a.run);
+    loaded.run_id = std::to_string(a.run);
+    loaded.stack_file = loaded.result.stack_file;
+  } else {
+    loaded = read_result_summary(a.result);
+  }
   options.run = loaded.run_id;
   const auto geometry_file = a.geometry.empty() ? geometry_path_for_stack_file(loaded.stack_file)
                                                 : std::filesystem::path(a.geometry);
@@ -51,6 +67,11 @@ int run(const OverlayArgs& a) {
     throw_data(geometry_file.string(), "no geometry file (latitude/longitude in radar coordinates); name one with --geometry");
   const Geometry geometry = read_geometry(geometry_file);
   const OverlayReport report = write_overlay(loaded.result, geometry, options, a.out);
+  if (catalog_file) {
+    const std::size_t n = add_overlay_to_catalog(loaded.result, geometry, options, *catalog_file);
+    std::cout << "added " << n << " feature(s) of run " << a.run << " to the catalogue's pjd_* layers in "
+              << catalog_file->string() << "\n";
+  }
 
   for (const auto& w : report.warnings) std::cerr << "pjd overlay: warning: " << w << "\n";
   std::cout << "wrote " << a.out << " (" << format_name(options.format) << ", " << report.crs << "):";
@@ -67,8 +88,9 @@ const Registrar reg{
     {"overlay", "Write seam lines, burst polygons and the footprint as a geocoded vector layer",
      [](CLI::App& sub) {
        auto a = std::make_shared<OverlayArgs>();
-       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json")
-           ->required();
+       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json");
+       sub.add_option("--run", a->run, "A catalogue run instead of RESULT");
+       sub.add_option("--catalog", a->catalog, "Catalogue for --run (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
        sub.add_option("--out", a->out, "Output file (or directory for one-file-per-layer formats)")->required();
        sub.add_option("--format", a->format,
                       "Output format (default: from --out's extension, else gpkg)")

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
 #include "pjd/version.hpp"
 
@@ -24,7 +25,8 @@ std::string resolve_progress_mode(const std::string& mode) {
 }
 
 /// The options of one (sub)command as JSON, for front ends that build forms from it
-/// (the QGIS provider): name, flags, description, type, choices, default, required.
+/// (the QGIS provider): name, flags, description, type, choices, default, required; and the
+/// command's subcommands (name, description).
 nlohmann::json help_json(const CLI::App& app, const std::string& command) {
   nlohmann::json opts = nlohmann::json::array();
   for (const CLI::Option* o : app.get_options()) {
@@ -51,11 +53,16 @@ nlohmann::json help_json(const CLI::App& app, const std::string& command) {
     j["type"] = flag ? "FLAG" : type;
     j["choices"] = choices;
     j["default"] = o->get_default_str().empty() ? nlohmann::json(nullptr) : nlohmann::json(o->get_default_str());
+    // The catalogue's default depends on the environment: give the path it resolves to now.
+    if (name == "catalog" && j["default"].is_null()) j["default"] = pjd::default_catalog_path().string();
     j["required"] = o->get_required();
     j["count"] = flag ? 0 : o->get_expected_max() >= 1 << 20 ? -1 : o->get_expected_max();
     opts.push_back(std::move(j));
   }
-  return {{"command", command}, {"description", app.get_description()}, {"options", opts}};
+  nlohmann::json subs = nlohmann::json::array();
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    subs.push_back({{"name", sub->get_name()}, {"description", sub->get_description()}});
+  return {{"command", command}, {"description", app.get_description()}, {"options", opts}, {"subcommands", subs}};
 }
 
 }  // namespace pjd::cli

@@ -22,6 +22,7 @@
 #include "pjd/error.hpp"
 #include "pjd/version.hpp"
 #include "sqlite_util.hpp"
+#include "time_util.hpp"
 
 namespace pjd {
 
@@ -73,15 +74,6 @@ std::vector<float> sample_column(const Stack& stack, std::size_t pair) {
   return v;
 }
 
-std::string now_utc() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<unsigned char> pack(const void* data, std::size_t bytes) {
   std::size_t out_size = 0;
@@ -204,6 +196,7 @@ sqlite3* open_db(const fs::path& file, bool read_only) {
 /// existing file, so two processes creating it at once both end up using one).
 void create_catalog(const fs::path& file, int layout) {
   gdal::init();
+  gdal::Quiet quiet;
   std::error_code ec;
   if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
   std::mt19937_64 rng(std::random_device{}());
@@ -213,7 +206,7 @@ void create_catalog(const fs::path& file, int layout) {
   GDALDataset* ds = drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (!ds) {
     throw Error(ErrorKind::Io, file.string(),
-                std::string("cannot create the catalogue: ") + CPLGetLastErrorMsg());
+                "cannot create the catalogue: " + gdal::last_message());
   }
   GDALClose(ds);
   try {
@@ -322,19 +315,11 @@ double json_num(const nlohmann::json& j, const char* key) {
 std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels) {
   if (impl_->read_only) throw Error(ErrorKind::Usage, impl_->name(), "catalogue opened read-only");
   const auto fp = fingerprint_stack(stack);
-  const std::string now = now_utc();
+  const std::string now = iso_utc();
   const double total_s = result.timings_s.count("total") ? result.timings_s.at("total") : 0.0;
   const auto finished = std::chrono::system_clock::now();
   const auto started = finished - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                       std::chrono::duration<double>(total_s));
-  auto iso = [](std::chrono::system_clock::time_point tp) {
-    const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf);
-  };
   const auto dates = stack.dates();
   std::int64_t run_id = 0;
   impl_->transaction([&] {
@@ -383,7 +368,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       // n_burst_source (layout 3) says that no seam was found.
       ins.bind(4, params_json(result.params).dump()).bind(5, std::max(2, result.params.n_burst));
       ins.bind(6, result.x0).bind(7, result.x1).bind(8, result.params.pj_thr_mm);
-      ins.bind(9, std::string(kVersion)).bind(10, iso(started)).bind(11, iso(finished)).bind(12, total_s);
+      ins.bind(9, std::string(kVersion)).bind(10, iso_utc(started)).bind(11, iso_utc(finished)).bind(12, total_s);
       ins.bind(13, result.warnings.empty() ? "complete" : "warnings");
       ins.bind(14, nlohmann::json(result.warnings).dump()).bind(15, result.pairs.size());
       ins.bind(16, labels.n_pairs_reused);
@@ -524,6 +509,101 @@ ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::
     out.emplace(p.stats.pair, std::move(p));
   }
   return out;
+}
+
+DetectResult Catalog::load_result(std::int64_t run_id) const {
+  DetectResult r;
+  std::int64_t stack_id = 0;
+  {
+    Statement s = impl_->stmt(
+        "SELECT r.stack_id, r.params_json, r.x0, r.x1, r.warnings_json, r.duration_s, s.path, s.length, s.width, "
+        "s.n_pairs, s.orbit_direction, s.platform, s.wavelength_m, s.first_date, s.last_date, r.n_pairs_reused "
+        "FROM pjd_runs r JOIN pjd_stacks s ON s.id = r.stack_id WHERE r.id = ?1");
+    s.bind(1, run_id);
+    if (!s.step())
+      throw Error(ErrorKind::Usage, impl_->name(), "no run " + std::to_string(run_id) + " (see 'pjd catalog runs')");
+    stack_id = s.int64(0);
+    const auto p = nlohmann::json::parse(s.text(1));
+    r.params.n_burst = p.value("n_burst", 0);
+    r.params.method = p.value("method", std::string("published"));
+    r.params.pct = p.value("pct", r.params.pct);
+    r.params.cmin = p.value("cmin", r.params.cmin);
+    r.params.mask_avg_coh = p.value("mask_avg_coh", false);
+    r.params.pj_thr_mm = p.value("pj_thr_mm", r.params.pj_thr_mm);
+    if (p.contains("sub_x") && p["sub_x"].is_array())
+      r.params.sub_x = std::pair{p["sub_x"][0].get<std::size_t>(), p["sub_x"][1].get<std::size_t>()};
+    if (p.contains("pair") && p["pair"].is_string()) r.params.pair = p["pair"].get<std::string>();
+    r.x0 = static_cast<std::size_t>(s.int64(2));
+    r.x1 = static_cast<std::size_t>(s.int64(3));
+    r.warnings = nlohmann::json::parse(s.text(4)).get<std::vector<std::string>>();
+    r.timings_s["total"] = s.real(5);
+    r.stack_file = s.text(6);
+    r.length = static_cast<std::size_t>(s.int64(7));
+    r.width = static_cast<std::size_t>(s.int64(8));
+    r.n_pairs_stack = static_cast<std::size_t>(s.int64(9));
+    r.orbit_direction = s.text(10);
+    r.platform = s.text(11);
+    r.wavelength_m = s.real(12);
+    r.first_date = s.text(13);
+    r.last_date = s.text(14);
+    r.n_pairs_reused = static_cast<std::size_t>(s.int64(15));
+  }
+  {
+    Statement s = impl_->stmt(
+        "SELECT pair, btemp_days, coh_median, coh_mean, coh_std, grad_median_mm, grad_mean_mm, grad_std_mm, "
+        "skipped, ramp_mm, excluded FROM pjd_run_pairs WHERE run_id = ?1 ORDER BY id");
+    s.bind(1, run_id);
+    while (s.step()) {
+      PairResult p;
+      p.pair = s.text(0);
+      p.btemp_days = static_cast<int>(s.int64(1));
+      p.coh_median = s.real(2);
+      p.coh_mean = s.real(3);
+      p.coh_std = s.real(4);
+      p.grad_median_mm = s.real(5);
+      p.grad_mean_mm = s.real(6);
+      p.grad_std_mm = s.real(7);
+      p.skipped = s.int64(8) != 0;
+      if (!s.is_null(9)) p.ramp_mm = s.real(9);
+      p.excluded = s.int64(10) != 0;
+      if (p.skipped) r.skipped_pairs.push_back(p.pair);
+      if (p.excluded) r.excluded_pairs.push_back(p.pair);
+      if (!p.ramp_mm) r.unassessed_pairs.push_back(p.pair);
+      r.pairs.push_back(std::move(p));
+    }
+    std::sort(r.excluded_pairs.begin(), r.excluded_pairs.end());
+    std::sort(r.unassessed_pairs.begin(), r.unassessed_pairs.end());
+  }
+  {
+    Statement s = impl_->stmt(
+        "SELECT row, votes, median_jump_mm FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index");
+    s.bind(1, run_id);
+    while (s.step())
+      r.seams.push_back({static_cast<std::size_t>(s.int64(0)), static_cast<std::size_t>(s.int64(1)), s.real(2)});
+  }
+  {
+    Statement s = impl_->stmt("SELECT date FROM pjd_run_excluded_dates WHERE run_id = ?1 ORDER BY date");
+    s.bind(1, run_id);
+    while (s.step()) r.excluded_dates.push_back(s.text(0));
+  }
+  // Profiles, when every pair of the run has them.
+  const auto cache = load_profiles(stack_id, r.x0, r.x1, r.params.cmin);
+  const bool complete = !r.pairs.empty() && std::all_of(r.pairs.begin(), r.pairs.end(), [&](const PairResult& p) {
+    auto it = cache.find(p.pair);
+    return it != cache.end() && it->second.intensity_pct.size() == r.length;
+  });
+  if (complete) {
+    auto& pr = r.profiles;
+    pr.n_pairs = r.pairs.size();
+    pr.length = r.length;
+    for (const auto& p : r.pairs) {
+      const auto& c = cache.at(p.pair);
+      pr.intensity_pct.insert(pr.intensity_pct.end(), c.intensity_pct.begin(), c.intensity_pct.end());
+      pr.counts.insert(pr.counts.end(), c.counts.begin(), c.counts.end());
+      pr.median_grad_mm.insert(pr.median_grad_mm.end(), c.median_grad_mm.begin(), c.median_grad_mm.end());
+    }
+  }
+  return r;
 }
 
 // ---------------------------------------------------------------- queries

@@ -43,7 +43,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
   DetectResult res;
   res.params = params;
-  res.stack_file = stack.file().string();
+  res.stack_file = std::filesystem::weakly_canonical(std::filesystem::absolute(stack.file())).string();
   res.length = stack.length();
   res.width = stack.width();
   res.n_pairs_stack = stack.n_pairs();
@@ -261,6 +261,14 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
                              "and the average-coherence mask removes nothing.");
     res.avg_coh_mask_counts = published::avg_coh_mask_counts(coh_sum.data(), coh_cnt.data(), rows, cols, params.cmin);
     published::apply_avg_coh_mask(inten, counts_nan, res.avg_coh_mask_counts);
+  }
+  // The mean coherence itself, for figures (same arithmetic as avg_coh_mask_counts).
+  if (coh_accumulated || res.avg_coh_mask_used) {
+    res.avg_coherence.resize(plane);
+    for (std::size_t i = 0; i < plane; ++i)
+      res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
+                                                                 static_cast<double>(coh_cnt[i]))
+                                            : std::numeric_limits<float>::quiet_NaN();
   }
   // Steps 13-15.
   const auto ylist = published::coarse_detection(inten, rows);

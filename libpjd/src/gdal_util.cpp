@@ -8,10 +8,19 @@ namespace pjd::gdal {
 
 void init() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    GDALAllRegister();
-    CPLSetErrorHandler(CPLQuietErrorHandler);
-  });
+  std::call_once(once, [] { GDALAllRegister(); });
+}
+
+Quiet::Quiet() {
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  CPLErrorReset();
+}
+
+Quiet::~Quiet() { CPLPopErrorHandler(); }
+
+std::string last_message() {
+  const char* m = CPLGetLastErrorMsg();
+  return (m && *m) ? std::string(m) : std::string("unknown GDAL error");
 }
 
 }  // namespace pjd::gdal

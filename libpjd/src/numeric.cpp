@@ -1,9 +1,65 @@
 #include "numeric.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 namespace pjd::num {
+
+namespace {
+
+/// An unsigned key whose order is the floating-point order of non-NaN values.
+template <typename T>
+auto order_key(T x) {
+  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  U u;
+  std::memcpy(&u, &x, sizeof u);
+  constexpr U sign = U(1) << (8 * sizeof(U) - 1);
+  return (u & sign) ? U(~u) : U(u | sign);
+}
+
+}  // namespace
+
+template <typename T>
+std::pair<T, T> select_adjacent(T* v, std::size_t n, std::size_t k) {
+  const std::size_t k1 = std::min(k + 1, n - 1);
+  if (n < 16384) {
+    std::nth_element(v, v + k, v + n);
+    const T a = v[k];
+    return {a, k1 == k ? a : *std::min_element(v + k + 1, v + n)};
+  }
+  // Radix pre-selection on the top 16 bits of the order key: one pass to count, one to
+  // gather the bucket that holds the k-th value, then an exact selection inside it.
+  constexpr int shift = 8 * sizeof(T) - 16;
+  thread_local std::vector<std::uint32_t> hist;
+  thread_local std::vector<T> bucket;
+  hist.assign(1u << 16, 0);
+  for (std::size_t i = 0; i < n; ++i) ++hist[order_key(v[i]) >> shift];
+  std::size_t before = 0, b = 0;
+  while (before + hist[b] <= k) before += hist[b++];
+  bucket.clear();
+  for (std::size_t i = 0; i < n; ++i)
+    if ((order_key(v[i]) >> shift) == b) bucket.push_back(v[i]);
+  const std::size_t kk = k - before;
+  std::nth_element(bucket.begin(), bucket.begin() + kk, bucket.end());
+  const T a = bucket[kk];
+  if (k1 == k) return {a, a};
+  if (kk + 1 < bucket.size()) return {a, *std::min_element(bucket.begin() + kk + 1, bucket.end())};
+  // The next value is the smallest of the next non-empty bucket.
+  std::size_t b2 = b + 1;
+  while (hist[b2] == 0) ++b2;
+  T next = std::numeric_limits<T>::infinity();
+  bool found = false;
+  for (std::size_t i = 0; i < n; ++i)
+    if ((order_key(v[i]) >> shift) == b2 && (!found || v[i] < next)) {
+      next = v[i];
+      found = true;
+    }
+  return {a, next};
+}
 
 template <typename T>
 T nanmean(const T* a, std::size_t n, std::vector<T>& scratch) {
@@ -15,6 +71,28 @@ T nanmean(const T* a, std::size_t n, std::vector<T>& scratch) {
   }
   const T tot = np_sum(scratch.data(), n);
   return static_cast<T>(static_cast<double>(tot) / static_cast<double>(cnt));
+}
+
+template <typename T>
+std::pair<T, T> nanmean_std(const T* a, std::size_t n, std::vector<T>& scratch) {
+  scratch.assign(a, a + n);
+  std::size_t cnt = 0;
+  for (auto& x : scratch) {
+    if (std::isnan(x)) x = T(0);
+    else ++cnt;
+  }
+  const T avg = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
+  if (cnt == 0) return {avg, std::numeric_limits<T>::quiet_NaN()};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(a[i])) {
+      scratch[i] = T(0);
+    } else {
+      const T d = static_cast<T>(scratch[i] - avg);
+      scratch[i] = static_cast<T>(d * d);
+    }
+  }
+  const T var = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
+  return {avg, std::sqrt(var)};
 }
 
 template <typename T>
@@ -53,10 +131,8 @@ double percentile_linear(double* v, std::size_t n, double q) {
     prev = static_cast<std::size_t>(prev_f);
     next = prev + 1;
   }
-  std::nth_element(v, v + prev, v + n);
-  const double a = v[prev];
-  double b = a;
-  if (next != prev) b = *std::min_element(v + prev + 1, v + n);
+  const auto [a, b_next] = select_adjacent(v, n, prev);
+  const double b = next != prev ? b_next : a;
   // numpy's _lerp
   const double diff = b - a;
   if (gamma >= 0.5) return b - diff * (1 - gamma);
@@ -74,10 +150,8 @@ template <typename T>
 T median_inplace(T* v, std::size_t n) {
   if (n == 0) return std::numeric_limits<T>::quiet_NaN();
   const std::size_t h = n / 2;
-  std::nth_element(v, v + h, v + n);
-  const T hi = v[h];
-  if (n % 2 == 1) return hi;
-  const T lo = *std::max_element(v, v + h);
+  if (n % 2 == 1) return select_adjacent(v, n, h).first;
+  const auto [lo, hi] = select_adjacent(v, n, h - 1);
   return static_cast<T>(static_cast<T>(lo + hi) / T(2));
 }
 
@@ -102,8 +176,12 @@ float round_dec_f32(float x, int decimals) {
 
 template float nanmean<float>(const float*, std::size_t, std::vector<float>&);
 template double nanmean<double>(const double*, std::size_t, std::vector<double>&);
+template std::pair<float, float> nanmean_std<float>(const float*, std::size_t, std::vector<float>&);
+template std::pair<double, double> nanmean_std<double>(const double*, std::size_t, std::vector<double>&);
 template float nanstd<float>(const float*, std::size_t, std::vector<float>&);
 template double nanstd<double>(const double*, std::size_t, std::vector<double>&);
+template std::pair<float, float> select_adjacent<float>(float*, std::size_t, std::size_t);
+template std::pair<double, double> select_adjacent<double>(double*, std::size_t, std::size_t);
 template float median_inplace<float>(float*, std::size_t);
 template double median_inplace<double>(double*, std::size_t);
 template float nanmedian<float>(const float*, std::size_t, std::vector<float>&);

@@ -3,6 +3,8 @@
 // reproduced bit for bit. Each helper names the numpy call it mirrors (numpy 1.24).
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <utility>
 #include <vector>
 
 namespace pjd::num {
@@ -49,6 +51,17 @@ T nanmean(const T* a, std::size_t n, std::vector<T>& scratch);
 /// np.nanstd(a) (ddof = 0) over a contiguous array, numpy's arithmetic in T.
 template <typename T>
 T nanstd(const T* a, std::size_t n, std::vector<T>& scratch);
+
+/// The k-th and (k+1)-th smallest of n > 0 non-NaN values (the (k+1)-th clamped to the
+/// last), exactly; v may be reordered. Large inputs take a radix pre-selection on the
+/// values' bit patterns (two linear passes) instead of a full nth_element.
+template <typename T>
+std::pair<T, T> select_adjacent(T* v, std::size_t n, std::size_t k);
+
+/// (np.nanmean(a), np.nanstd(a)) in one go: the same arithmetic as nanmean and nanstd,
+/// sharing the zero-filled copy and the mean.
+template <typename T>
+std::pair<T, T> nanmean_std(const T* a, std::size_t n, std::vector<T>& scratch);
 
 /// np.percentile's "linear" method on n finite values (reordered in place with
 /// nth_element). q is a fraction in [0, 1]. NaN when n == 0.

@@ -17,6 +17,8 @@
 #include "pjd/error.hpp"
 #include "pjd/pyformat.hpp"
 #include "pjd/version.hpp"
+#include "gdal_util.hpp"
+#include "time_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -145,30 +147,7 @@ std::string format_exclude_dates_txt(const DetectResult& r) {
 
 namespace {
 
-void gdal_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-}
-
-/// Silences GDAL's error printing for a scope; failures are reported as pjd::Error.
-struct QuietGdal {
-  QuietGdal() {
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    CPLErrorReset();
-  }
-  ~QuietGdal() { CPLPopErrorHandler(); }
-  QuietGdal(const QuietGdal&) = delete;
-  QuietGdal& operator=(const QuietGdal&) = delete;
-};
-
-std::string iso_utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using QuietGdal = gdal::Quiet;
 
 std::string command_summary(const DetectResult& r) {
   const auto& p = r.params;
@@ -184,7 +163,7 @@ std::string command_summary(const DetectResult& r) {
 class NcWriter {
  public:
   NcWriter(const fs::path& tmp, const fs::path& target, const DetectResult& r) : target_(target.string()) {
-    gdal_init();
+    gdal::init();
     GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("netCDF");
     if (!drv) throw_io(target_, "GDAL has no netCDF driver");
     CPLStringList opts;
@@ -196,7 +175,7 @@ class NcWriter {
     if (!root_) fail("no root group");
     attr(root_, "title", "pjd phase-jump row profiles (" + target.filename().string() + ")");
     attr(root_, "source", std::string("pjd ") + kVersion + ", method " + r.params.method);
-    attr(root_, "history", iso_utc_now() + " " + command_summary(r));
+    attr(root_, "history", iso_utc() + " " + command_summary(r));
     attr(root_, "references",
          "Viotto & Bookhagen, Phase Jump Detector (reference implementation: UP-RS-ESP/PhaseJumps_InSAR)");
     attr(root_, "stack_file", r.stack_file);

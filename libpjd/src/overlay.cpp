@@ -1,6 +1,8 @@
 // Geocoded overlays: seam lines, burst polygons, footprint (see pjd/overlay.hpp).
 #include "pjd/overlay.hpp"
 
+#include "gdal_util.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,26 +51,8 @@ const FormatInfo& info(OverlayFormat f) {
   throw_usage("unknown output format");
 }
 
-void init_gdal() {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-}
-
-/// Silences GDAL's own printing for a scope; its last message is used in our errors.
-struct QuietGdal {
-  QuietGdal() {
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    CPLErrorReset();
-  }
-  ~QuietGdal() { CPLPopErrorHandler(); }
-  QuietGdal(const QuietGdal&) = delete;
-  QuietGdal& operator=(const QuietGdal&) = delete;
-};
-
-std::string gdal_message() {
-  const char* m = CPLGetLastErrorMsg();
-  return (m && *m) ? std::string(m) : std::string("unknown GDAL error");
-}
+using QuietGdal = gdal::Quiet;
+std::string gdal_message() { return gdal::last_message(); }
 
 OGRSpatialReference wgs84() {
   OGRSpatialReference s;
@@ -118,7 +102,7 @@ bool valid_cell(const Geometry& g, std::size_t row, std::size_t col) {
 
 LinePart thin_part(const LinePart& part, double tolerance_m) {
   if (!(tolerance_m > 0) || part.size() <= 2) return part;
-  init_gdal();
+  gdal::init();
   if (!OGRGeometryFactory::haveGEOS()) return part;  // no simplifier: keeping every vertex is always within tolerance
   QuietGdal quiet;
   // A local metric frame: azimuthal equidistant centred on the part.
@@ -429,6 +413,27 @@ std::vector<Layer> build_layers(const DetectResult& result, const Geometry& g, c
   return layers;
 }
 
+/// Sets a feature's attributes (in field order) and geometry.
+void fill_feature(OGRFeature& f, const Feature& feat) {
+  for (std::size_t i = 0; i < feat.values.size(); ++i) {
+    const int idx = int(i);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>)
+            f.SetFieldNull(idx);
+          else if constexpr (std::is_same_v<T, long long>)
+            f.SetField(idx, static_cast<GIntBig>(v));
+          else if constexpr (std::is_same_v<T, double>)
+            f.SetField(idx, v);
+          else
+            f.SetField(idx, v.c_str());
+        },
+        feat.values[i]);
+  }
+  f.SetGeometry(feat.geometry.get());
+}
+
 /// Writes `layers` into one new dataset at `path`.
 void write_dataset(const FormatInfo& fmt, const fs::path& path, const std::vector<const Layer*>& layers,
                    const OGRSpatialReference& srs, const fs::path& out_for_messages) {
@@ -451,23 +456,7 @@ void write_dataset(const FormatInfo& fmt, const fs::path& path, const std::vecto
     }
     for (const auto& feat : layer->features) {
       OGRFeature f(l->GetLayerDefn());
-      for (std::size_t i = 0; i < feat.values.size(); ++i) {
-        const int idx = int(i);
-        std::visit(
-            [&](const auto& v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (std::is_same_v<T, std::monostate>)
-                f.SetFieldNull(idx);
-              else if constexpr (std::is_same_v<T, long long>)
-                f.SetField(idx, static_cast<GIntBig>(v));
-              else if constexpr (std::is_same_v<T, double>)
-                f.SetField(idx, v);
-              else
-                f.SetField(idx, v.c_str());
-            },
-            feat.values[i]);
-      }
-      f.SetGeometry(feat.geometry.get());
+      fill_feature(f, feat);
       if (l->CreateFeature(&f) != OGRERR_NONE)
         throw_io(where, "cannot write a feature of layer '" + layer->name + "': " + gdal_message());
     }
@@ -507,7 +496,7 @@ class Staging {
 
 OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const OverlayOptions& options,
                             const fs::path& out) {
-  init_gdal();
+  gdal::init();
   // Options.
   if (!std::isfinite(options.tolerance_m) || options.tolerance_m < 0)
     throw_usage("--tolerance-m must be a number >= 0");
@@ -597,6 +586,68 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const
   }
   for (const auto& l : layers) report.features[l.name] = l.features.size();
   return report;
+}
+
+std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g, const OverlayOptions& options,
+                                   const fs::path& catalog) {
+  gdal::init();
+  if (g.length != result.length || g.width != result.width)
+    throw_data(g.file.string(), "geometry is " + std::to_string(g.length) + " x " + std::to_string(g.width) +
+                                    " but the stack is " + std::to_string(result.length) + " x " +
+                                    std::to_string(result.width));
+  if (options.run.empty()) throw_usage("a catalogue layer needs the run id");
+  QuietGdal quiet;
+  const OGRSpatialReference geographic = wgs84();
+  const Projector proj(nullptr, "EPSG:4326");
+  std::vector<std::string> warnings;
+  const std::vector<Layer> layers = build_layers(result, g, options, proj, warnings);
+
+  const std::string where = catalog.string();
+  CPLErrorReset();
+  GDALDataset* ds = static_cast<GDALDataset*>(
+      GDALOpenEx(where.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr, nullptr));
+  if (!ds) throw_io(where, "cannot open the catalogue for its map layers: " + gdal_message());
+  std::unique_ptr<GDALDataset, void (*)(GDALDataset*)> guard(ds, [](GDALDataset* d) { GDALClose(d); });
+  // One transaction: the run's features in every layer, replacing any it had before.
+  if (ds->StartTransaction() != OGRERR_NONE) throw_io(where, "cannot start a transaction: " + gdal_message());
+  std::size_t written = 0;
+  try {
+    for (const auto& layer : layers) {
+      const std::string name = "pjd_" + layer.name;
+      OGRLayer* l = ds->GetLayerByName(name.c_str());
+      if (!l) {
+        char** opts = CSLSetNameValue(nullptr, "DESCRIPTION", ("pjd " + layer.name + " of every run").c_str());
+        l = ds->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(&geographic), layer.type, opts);
+        CSLDestroy(opts);
+        if (!l) throw_io(where, "cannot create layer '" + name + "': " + gdal_message());
+        for (const auto& field : layer.fields) {
+          OGRFieldDefn def(field.name.c_str(), field.type);
+          if (l->CreateField(&def) != OGRERR_NONE)
+            throw_io(where, "cannot create field '" + field.name + "': " + gdal_message());
+        }
+      }
+      l->SetAttributeFilter(("run = '" + options.run + "'").c_str());
+      std::vector<GIntBig> old;
+      l->ResetReading();
+      for (auto& f : *l) old.push_back(f->GetFID());
+      l->SetAttributeFilter(nullptr);
+      for (GIntBig fid : old)
+        if (l->DeleteFeature(fid) != OGRERR_NONE)
+          throw_io(where, "cannot replace the run's earlier features in '" + name + "': " + gdal_message());
+      for (const auto& feat : layer.features) {
+        OGRFeature f(l->GetLayerDefn());
+        fill_feature(f, feat);
+        if (l->CreateFeature(&f) != OGRERR_NONE)
+          throw_io(where, "cannot write a feature of layer '" + name + "': " + gdal_message());
+        ++written;
+      }
+    }
+    if (ds->CommitTransaction() != OGRERR_NONE) throw_io(where, "cannot commit the map layers: " + gdal_message());
+  } catch (...) {
+    ds->RollbackTransaction();
+    throw;
+  }
+  return written;
 }
 
 }  // namespace pjd

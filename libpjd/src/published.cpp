@@ -25,32 +25,36 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& s) {
   const std::size_t n = rows * cols;
-  s.unw.assign(unw, unw + n);
-  s.coh.assign(coh, coh + n);
-  // Step 2: the comparison is float32 (numpy casts the Python float to the array's type).
+  s.unw.resize(n);
+  s.coh.resize(n);
+  // Step 2, in one pass: the comparison is float32 (numpy casts the Python float to the
+  // array's type); then coherence 0 and phase 0 become no-data.
   const float cminf = static_cast<float>(cmin);
-  for (std::size_t i = 0; i < n; ++i)
-    if (s.coh[i] < cminf) s.unw[i] = kNaNf;
   for (std::size_t i = 0; i < n; ++i) {
-    if (s.coh[i] == 0.0f) s.coh[i] = kNaNf;
-    if (s.unw[i] == 0.0f) s.unw[i] = kNaNf;
+    const float c = coh[i];
+    const float u = c < cminf ? kNaNf : unw[i];
+    s.coh[i] = c == 0.0f ? kNaNf : c;
+    s.unw[i] = u == 0.0f ? kNaNf : u;
   }
   // Steps 3-4: |diff| in float32, widened, then * phase2range, * 1000 in float64.
   const double phase2range = wavelength_m / (4.0 * std::numbers::pi);
-  s.g.assign(n, 0.0);
-  for (std::size_t r = 1; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c)
-      s.g[r * cols + c] = static_cast<double>(std::fabs(s.unw[r * cols + c] - s.unw[(r - 1) * cols + c]));
-  auto nan_row = [&](std::size_t r) {
-    if (r < rows) std::fill(s.g.begin() + r * cols, s.g.begin() + (r + 1) * cols, kNaN);
-  };
-  nan_row(0);
-  nan_row(1);
-  if (rows >= 2) nan_row(rows - 2);
-  if (rows >= 1) nan_row(rows - 1);
-  for (auto& v : s.g) {
-    v *= phase2range;
-    v *= 1000;
+  // One pass: rows 0, 1, Y-2, Y-1 are no-data; the others |diff| * phase2range * 1000
+  // (two multiplications, in that order, as numpy does them in place).
+  s.g.resize(n);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* gr = s.g.data() + r * cols;
+    if (r < 2 || r + 2 >= rows) {
+      std::fill(gr, gr + cols, kNaN);
+      continue;
+    }
+    const float* cur = s.unw.data() + r * cols;
+    const float* prev = cur - cols;
+    for (std::size_t c = 0; c < cols; ++c) {
+      double v = static_cast<double>(std::fabs(cur[c] - prev[c]));
+      v *= phase2range;
+      v *= 1000;
+      gr[c] = v;
+    }
   }
   // Step 5: outliers above the 99th percentile.
   const double p99 = num::nanpercentile(s.g.data(), n, 99.0, s.dtmp);
@@ -59,11 +63,13 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   // Step 6.
   PairStats st;
   st.grad_median_mm = stat_f64(num::nanmedian(s.g.data(), n, s.dtmp));
-  st.grad_mean_mm = stat_f64(num::nanmean(s.g.data(), n, s.dtmp));
-  st.grad_std_mm = stat_f64(num::nanstd(s.g.data(), n, s.dtmp));
+  const auto [g_mean, g_std] = num::nanmean_std(s.g.data(), n, s.dtmp);
+  st.grad_mean_mm = stat_f64(g_mean);
+  st.grad_std_mm = stat_f64(g_std);
   st.coh_median = stat_f32(num::nanmedian(s.coh.data(), n, s.ftmp));
-  st.coh_mean = stat_f32(num::nanmean(s.coh.data(), n, s.ftmp));
-  st.coh_std = stat_f32(num::nanstd(s.coh.data(), n, s.ftmp));
+  const auto [c_mean, c_std] = num::nanmean_std(s.coh.data(), n, s.ftmp);
+  st.coh_mean = stat_f32(c_mean);
+  st.coh_std = stat_f32(c_std);
   // Step 7.
   st.skipped = st.coh_mean < 0.4;
   // Steps 8-9.

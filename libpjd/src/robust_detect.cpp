@@ -107,6 +107,10 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   std::vector<published::PairStats> stats(np);
   std::vector<float> seg_sum(np * rows * K), seg_cnt(np * rows * K);
   std::vector<float> esum(plane, 0.0f), ecnt(plane, 0.0f);
+  // Temporal mean coherence of the kept pairs (dropIfgram), for the figures, as published.
+  std::vector<float> coh_sum(plane, 0.0f);
+  std::vector<std::int32_t> coh_cnt(plane, 0);
+  const auto& keep = stack.keep();
 
   const std::vector<std::string> dsets{"unwrapPhase", "coherence"};
   double t_read = 0, t_compute = 0;
@@ -126,8 +130,11 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const std::size_t nchunks = (rows + chunk - 1) / chunk;
     constexpr float kPif = static_cast<float>(std::numbers::pi);
     parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
-      const std::size_t r0 = std::max<std::size_t>(1, ci * chunk), r1 = std::min(rows, ci * chunk + chunk);
+      const std::size_t c0 = ci * chunk, r0 = std::max<std::size_t>(1, c0), r1 = std::min(rows, c0 + chunk);
       for (std::size_t q = b.p0; q < b.p1; ++q) {
+        if (keep[q])
+          published::avg_coh_accumulate(b.coh.data() + (q - b.p0) * plane + c0 * cols, (r1 - c0) * cols,
+                                        coh_sum.data() + c0 * cols, coh_cnt.data() + c0 * cols);
         if (stats[q].skipped) continue;
         const float* u = b.unw.data() + (q - b.p0) * plane;
         const float* c = b.coh.data() + (q - b.p0) * plane;
@@ -218,6 +225,11 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaN : med_grad[i];
     res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
   }
+  res.avg_coherence.resize(plane);
+  for (std::size_t i = 0; i < plane; ++i)
+    res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
+                                                               static_cast<double>(coh_cnt[i]))
+                                          : std::numeric_limits<float>::quiet_NaN();
   std::vector<double> mgrad = med_grad;
   published::nan_zero_and_skipped(mgrad, skipped, rows);
   if (!res.skipped_pairs.empty())

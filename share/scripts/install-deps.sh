@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pjd needs to build, test and run.
 # Does nothing when every package is already installed.
+# Usage: install-deps.sh [--qgis]   --qgis also installs QGIS (about 2 GB) for the QGIS
+#                                    provider and its tests (CI passes it).
 set -euo pipefail
 
 PACKAGES=(
@@ -10,8 +12,18 @@ PACKAGES=(
   libproj-dev proj-bin
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev catch2
-  python3-mintpy python3-h5py python3-numpy python3-gdal
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core
+  python3-mintpy python3-h5py python3-numpy python3-gdal python3-pil
 )
+# The QGIS Processing provider (qgis_provider/) and its tests: qgis_process, python3-qgis, pytest.
+QGIS_PACKAGES=(qgis python3-qgis python3-pytest)
+
+for arg in "$@"; do
+  case "$arg" in
+    --qgis) PACKAGES+=("${QGIS_PACKAGES[@]}") ;;
+    *) echo "install-deps: unknown option $arg (use --qgis)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

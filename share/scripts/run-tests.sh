@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Installs what pjd needs (Debian 12), builds it with -Werror, runs every test, then
 # builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+# QGIS is installed too, and the QGIS provider tests are required (-DPJD_QGIS_TESTS=ON).
 # Usage: bash share/scripts/run-tests.sh        (from anywhere; CI calls it through .ci/run)
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$top"
-bash share/scripts/install-deps.sh
+bash share/scripts/install-deps.sh --qgis
 jobs="$(nproc)"
 
 echo "== build (RelWithDebInfo, -Werror)"
-cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPJD_WERROR=ON >/dev/null
+cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPJD_WERROR=ON -DPJD_QGIS_TESTS=ON >/dev/null
 cmake --build build/ci -j"$jobs"
 echo "== tests"
 (cd build/ci && ctest --output-on-failure -j"$jobs")
 
 echo "== build (Debug, ASan + UBSan, -Werror)"
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPJD_WERROR=ON -DPJD_SANITIZE=ON >/dev/null
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DPJD_WERROR=ON -DPJD_SANITIZE=ON -DPJD_QGIS_TESTS=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"

@@ -10,7 +10,7 @@ build="${1:-$top/build/bench}"
 compression="${2:-none}"
 if [ ! -x "$build/bin/pjd" ] || [ ! -x "$build/tests/pjd_read_bench" ]; then
   cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null 2>&1
 fi
 pjd="$build/bin/pjd"
 stack="$build/bench_stack_$compression"
@@ -25,12 +25,11 @@ cat "$file" >/dev/null  # warm the page cache
 measure() {  # label, command...  -> prints "label wall_s rss_mb"
   local label="$1"; shift
   "$@" >/dev/null 2>&1  # warm-up run
-  local tf out
-  tf="$(mktemp)"
-  # -o: /usr/bin/time writes to a file, not to the stderr the command's 2>/dev/null silences.
-  /usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>/dev/null
-  out="$(tail -1 "$tf")"
-  rm -f "$tf"
+  local tfile out
+  tfile="$(mktemp)"
+  /usr/bin/time -o "$tfile" -f '%e %M' "$@" >/dev/null 2>&1
+  out="$(tail -1 "$tfile")"
+  rm -f "$tfile"
   echo "$label ${out% *} $(( ${out#* } / 1024 ))"
 }
 
@@ -42,11 +41,11 @@ print(sum(f[d].size * 4 for d in ('unwrapPhase', 'coherence')))")"
   measure raw_read "$build/tests/pjd_read_bench" raw "$file"
   measure pjd_read "$build/tests/pjd_read_bench" pjd "$file"
   if "$pjd" help detect >/dev/null 2>&1; then
-    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog
-    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog
+    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog --no-figures
+    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog --no-figures
     if "$pjd" detect --help 2>/dev/null | grep -q robust; then
-      measure robust_1thread "$pjd" detect "$stack" --method robust --threads 1 --out "$build/bench_out3" --progress none --no-catalog
-      measure robust_2threads "$pjd" detect "$stack" --method robust --threads 2 --out "$build/bench_out4" --progress none --no-catalog
+      measure robust_1thread "$pjd" detect "$stack" --method robust --threads 1 --out "$build/bench_out3" --progress none --no-catalog --no-figures
+      measure robust_2threads "$pjd" detect "$stack" --method robust --threads 2 --out "$build/bench_out4" --progress none --no-catalog --no-figures
     fi
   fi
 } | /usr/bin/python3 -c "

@@ -334,3 +334,68 @@ TEST_CASE("a pjd detect killed while recording leaves no partial run", "[catalog
   CHECK(std::system((detect + (dir.path() / "c").string() + " > /dev/null").c_str()) == 0);
   CHECK(sqlite_scalar(file, "SELECT count(*) FROM pjd_runs") == "2");
 }
+
+TEST_CASE("a recorded run loads back as the result that was recorded", "[catalog]") {
+  pjd::test::TempDir dir("cat_load");
+  const auto stack = pjd::Stack::open(parity("descending_subx"));
+  pjd::DetectParams p;
+  p.n_burst = 4;
+  p.sub_x = std::pair<std::size_t, std::size_t>{20, 180};
+  p.pj_thr_mm = 3;
+  p.cmin = 0.7;
+  p.mask_avg_coh = true;
+  p.pct = 0.1;
+  const auto r = pjd::detect(stack, p);
+  Catalog c = Catalog::open(dir.path() / "c.gpkg");
+  const auto run = c.record_run(stack, r);
+  const auto back = c.load_result(run);
+  CHECK(back.params.n_burst == 4);
+  CHECK(back.params.sub_x == p.sub_x);
+  CHECK(back.params.pj_thr_mm == 3);
+  CHECK(back.x0 == 20);
+  CHECK(back.x1 == 180);
+  CHECK(back.stack_file == r.stack_file);
+  CHECK(back.orbit_direction == "DESCENDING");
+  REQUIRE(back.seams.size() == r.seams.size());
+  for (std::size_t i = 0; i < r.seams.size(); ++i) CHECK(back.seams[i].row == r.seams[i].row);
+  REQUIRE(back.pairs.size() == r.pairs.size());
+  for (std::size_t i = 0; i < r.pairs.size(); ++i) {
+    CHECK(back.pairs[i].pair == r.pairs[i].pair);
+    CHECK(back.pairs[i].ramp_mm == r.pairs[i].ramp_mm);
+    CHECK(back.pairs[i].excluded == r.pairs[i].excluded);
+  }
+  CHECK(back.excluded_pairs == r.excluded_pairs);
+  CHECK(back.excluded_dates == r.excluded_dates);
+  CHECK(back.skipped_pairs.size() == r.skipped_pairs.size());
+  CHECK(back.warnings == r.warnings);
+  REQUIRE(back.profiles.n_pairs == r.profiles.n_pairs);
+  CHECK(back.profiles.counts == r.profiles.counts);
+  CHECK_THROWS_AS(c.load_result(run + 1), pjd::Error);
+}
+
+TEST_CASE("pjd detect adds its seam lines to the catalogue; pjd overlay reads a catalogue run", "[catalog][overlay][cli]") {
+  pjd::test::TempDir dir("cat_layers");
+  const std::string cat = (dir.path() / "c.gpkg").string();
+  auto r = pjd::test::run_pjd("detect " + parity("nominal").string() + " -n 6 --progress none --out " +
+                              (dir.path() / "o").string() + " --catalog " + cat);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("warning: seam lines") == std::string::npos);
+  CHECK(sqlite_scalar(cat, "SELECT count(*) FROM pjd_seams WHERE run = '1'") ==
+        sqlite_scalar(cat, "SELECT count(*) FROM pjd_run_seams WHERE run_id = 1"));
+  CHECK(sqlite_scalar(cat, "SELECT count(*) FROM pjd_seams") != "0");
+  r = pjd::test::run_pjd("overlay --run 1 --catalog " + cat + " --layers seams,bursts --out " +
+                         (dir.path() / "ov.gpkg").string());
+  CHECK(r.exit_code == 0);
+  CHECK(fs::exists(dir.path() / "ov.gpkg"));
+  CHECK(sqlite_scalar(cat, "SELECT count(*) FROM pjd_bursts WHERE run = '1'") != "0");
+  // Writing the same run's layers again replaces them.
+  const auto before = sqlite_scalar(cat, "SELECT count(*) FROM pjd_seams");
+  r = pjd::test::run_pjd("overlay --run 1 --catalog " + cat + " --out " + (dir.path() / "ov2.gpkg").string());
+  CHECK(r.exit_code == 0);
+  CHECK(sqlite_scalar(cat, "SELECT count(*) FROM pjd_seams") == before);
+  r = pjd::test::run_pjd("overlay --run 7 --catalog " + cat + " --out " + (dir.path() / "ov3.gpkg").string());
+  CHECK(r.exit_code == 2);
+  CHECK_FALSE(fs::exists(dir.path() / "ov3.gpkg"));
+  const std::string validate = "/usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py " + cat;
+  CHECK(std::system(validate.c_str()) == 0);
+}

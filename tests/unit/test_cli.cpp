@@ -1,6 +1,10 @@
 // Front-end behaviour shared by every subcommand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
@@ -24,6 +28,17 @@ TEST_CASE("the help-json option describes a command's options", "[cli]") {
   for (const auto& o : p["options"])
     if (o["name"] == "excluded") excluded_is_flag = o["type"] == "FLAG";
   CHECK(excluded_is_flag);
+  // --catalog names the path the default resolves to; a command lists its subcommands.
+  for (const auto& o : p["options"])
+    if (o["name"] == "catalog") CHECK(o["default"].get<std::string>().find(".gpkg") != std::string::npos);
+
+  r = pjd::test::run_pjd("catalog --help-json");
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> subs;
+  const auto c = nlohmann::json::parse(r.out);
+  for (const auto& s : c["subcommands"]) subs.push_back(s["name"].get<std::string>());
+  CHECK(std::find(subs.begin(), subs.end(), "bad-dates") != subs.end());
+  CHECK(std::find(subs.begin(), subs.end(), "pairs") != subs.end());
 }
 
 TEST_CASE("unknown commands and options are usage errors", "[cli]") {

@@ -69,7 +69,9 @@ TEST_CASE("pjd detect: reference option spellings are accepted", "[cli][detect]"
                          "--progress none --out " + out.path().string());
   CHECK(r.exit_code == 0);
   CHECK(std::filesystem::exists(out.path() / "summary.json"));
-  CHECK(has(r.err, "per-pair figures are not available yet"));
+  // --plot-ind: one figure per pair next to the summary figures.
+  CHECK(std::filesystem::exists(out.path() / "figs" / "abs_grad_az_20210103_20210127.png"));
+  CHECK(std::filesystem::exists(out.path() / "figs" / "masked_intensity.png"));
 }
 
 TEST_CASE("pjd detect --help-json lists the options", "[cli][detect]") {

@@ -1,6 +1,9 @@
 // numpy-convention helpers (libpjd/src/numeric.hpp). Expected values worked out by
 // hand, or (where marked) printed by numpy 1.24 for the same input.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
 #include <cmath>
 #include <vector>
 
@@ -92,4 +95,35 @@ TEST_CASE("nanmean and nanstd (ddof 0) in the array's precision", "[numeric]") {
   c.push_back(0.5f);
   CHECK(nanmean(c.data(), c.size(), fs) == 0.86666656f);
   CHECK(nanstd(c.data(), c.size(), fs) == 0.11055415f);
+}
+
+TEST_CASE("select_adjacent equals a full sort, for small and radix-sized inputs", "[numeric]") {
+  std::mt19937_64 rng(5);
+  for (std::size_t n : {1u, 2u, 7u, 1000u, 20000u, 100001u}) {
+    for (int trial = 0; trial < 3; ++trial) {
+      std::vector<double> d(n);
+      std::vector<float> f(n);
+      std::uniform_real_distribution<double> u(-3.0, 40.0);
+      for (std::size_t i = 0; i < n; ++i) {
+        // Ties and clusters: quantised values, some negative, a narrow spike.
+        d[i] = trial == 0 ? u(rng) : trial == 1 ? std::round(u(rng) * 4) / 4 : 1.0 + 1e-9 * double(rng() % 50);
+        f[i] = static_cast<float>(d[i]);
+      }
+      auto ds = d;
+      auto fs = f;
+      std::sort(ds.begin(), ds.end());
+      std::sort(fs.begin(), fs.end());
+      for (std::size_t k : {std::size_t(0), n / 2, n - 1, (n * 99) / 100}) {
+        INFO("n " << n << " trial " << trial << " k " << k);
+        auto dd = d;
+        auto ff = f;
+        const auto [a, b] = pjd::num::select_adjacent(dd.data(), n, k);
+        CHECK(a == ds[k]);
+        CHECK(b == ds[std::min(k + 1, n - 1)]);
+        const auto [fa, fb] = pjd::num::select_adjacent(ff.data(), n, k);
+        CHECK(fa == fs[k]);
+        CHECK(fb == fs[std::min(k + 1, n - 1)]);
+      }
+    }
+  }
 }

@@ -91,6 +91,11 @@ class Catalog {
   /// ready to hand to detect() for an incremental run.
   ProfileCache load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const;
 
+  /// A recorded run as a DetectResult (parameters, stack identity, pairs, seams, dates,
+  /// warnings, and the stored profiles of its pairs when present). Throws Usage for an
+  /// unknown run.
+  DetectResult load_result(std::int64_t run_id) const;
+
   // Queries (read-only).
   Table stacks() const;
   Table runs(std::optional<std::int64_t> stack_id = {}) const;

@@ -140,6 +140,11 @@ struct DetectResult {
   bool avg_coh_mask_auto = false;      ///< switched on by the dynamic threshold
   std::vector<std::int32_t> avg_coh_mask_counts;  ///< per row, when the mask is used
   Profiles profiles;
+  /// Temporal mean coherence of the pairs kept by dropIfgram over the analysed columns,
+  /// (rows x (x1 - x0)) row-major, NaN where no pair has a value: what step 12 compares
+  /// with cmin. In memory only, for figures: not in summary.json (empty after
+  /// result_from_json) and empty with --pair unless the average-coherence mask was used.
+  std::vector<float> avg_coherence;
   std::map<std::string, double> timings_s;  ///< stage -> wall seconds
   std::size_t n_pairs_reused = 0;      ///< pairs whose profiles came from a ProfileCache
   // Robust method only:

@@ -115,6 +115,12 @@ struct OverlayReport {
 OverlayReport write_overlay(const DetectResult& result, const Geometry& geometry, const OverlayOptions& options,
                             const std::filesystem::path& out);
 
+/// Adds the result's layers (options.layers, EPSG:4326, options.run required) to a
+/// catalogue GeoPackage as layers pjd_seams, pjd_bursts, pjd_footprint, replacing the
+/// run's earlier features, in one transaction. Returns the number of features written.
+std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& geometry, const OverlayOptions& options,
+                                   const std::filesystem::path& catalog);
+
 /// A `pjd detect` result read back from its summary.json.
 struct LoadedResult {
   DetectResult result;
