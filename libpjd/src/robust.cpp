@@ -92,12 +92,13 @@ void group_profile(const float* sum_rad, const float* count, std::size_t rows, s
 }
 
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
-                     const std::vector<bool>& use) {
+                     const std::vector<bool>& use, bool fast) {
   Stacked st;
   const std::size_t np = rows ? mean_rad.size() / rows : 0;
   std::vector<double> sum1(rows, 0.0), sum1c(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
-  std::vector<double> x(rows), s1(rows), s3(rows), win;
-  constexpr std::size_t R = 8;  // running-median half window (rows)
+  std::vector<double> x(rows), s1(rows), s3(rows), win, csum(rows + 1);
+  std::vector<long long> ccnt(rows + 1);
+  constexpr std::size_t R = 8;  // detrending half window (rows)
   for (std::size_t p = 0; p < np; ++p) {
     if (p < use.size() && !use[p]) continue;
     const double* m = mean_rad.data() + p * rows;
@@ -105,18 +106,48 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
     // Detrend by a running median over +-8 rows (the local azimuth trend and the in-burst
     // ramp). A median, not a mean: a strong seam inside the window must not shift the rows
     // around it (a mean makes side peaks a few rows either side of every strong seam).
+    // The fast variant (column signatures only, where the rows are already known) uses the
+    // mean of rows r-8..r-2 and r+2..r+8 from prefix sums.
     std::size_t nvalid = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      x[r] = kNaN;
-      if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
-      win.clear();
-      const std::size_t lo = r >= static_cast<std::size_t>(R) ? r - R : 0, hi = std::min(rows, r + R + 1);
-      for (std::size_t j = lo; j < hi; ++j)
-        if (j >= 1 && n[j] > 0 && std::isfinite(m[j])) win.push_back(m[j]);
-      const std::size_t h = win.size() / 2;
-      std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(h), win.end());
-      x[r] = m[r] - win[h];
-      ++nvalid;
+    if (!fast) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        x[r] = kNaN;
+        if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
+        win.clear();
+        const std::size_t lo = r >= R ? r - R : 0, hi = std::min(rows, r + R + 1);
+        for (std::size_t j = lo; j < hi; ++j)
+          if (j >= 1 && n[j] > 0 && std::isfinite(m[j])) win.push_back(m[j]);
+        const std::size_t h = win.size() / 2;
+        std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(h), win.end());
+        x[r] = m[r] - win[h];
+        ++nvalid;
+      }
+    } else {
+      csum[0] = 0;
+      ccnt[0] = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const bool ok = r >= 1 && n[r] > 0 && std::isfinite(m[r]);
+        csum[r + 1] = csum[r] + (ok ? m[r] : 0.0);
+        ccnt[r + 1] = ccnt[r] + (ok ? 1 : 0);
+      }
+      const long long L = static_cast<long long>(rows), RR = static_cast<long long>(R);
+      for (std::size_t r = 0; r < rows; ++r) {
+        x[r] = kNaN;
+        if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
+        const long long rr = static_cast<long long>(r);
+        double bs = 0;
+        long long bc = 0;
+        for (auto [a, b] : {std::pair{rr - RR, rr - 2}, std::pair{rr + 2, rr + RR}}) {
+          a = std::max(a, 0LL);
+          b = std::min(b, L - 1);
+          if (a > b) continue;
+          bs += csum[static_cast<std::size_t>(b + 1)] - csum[static_cast<std::size_t>(a)];
+          bc += ccnt[static_cast<std::size_t>(b + 1)] - ccnt[static_cast<std::size_t>(a)];
+        }
+        if (bc < 3) continue;
+        x[r] = m[r] - bs / static_cast<double>(bc);
+        ++nvalid;
+      }
     }
     if (nvalid < 10) continue;
     for (std::size_t r = 0; r < rows; ++r) {

@@ -46,8 +46,11 @@ struct Stacked {
   std::vector<double> e1, e3, sig1, sig3, sig;
   std::size_t n_pairs = 0;  ///< pairs that took part
 };
+/// fast: detrend by a mean that leaves out rows r+-1 (O(rows)) instead of the running median;
+/// strong seams then make side peaks a few rows away, so it serves only where the rows are
+/// known already (the column signatures of the sub-swath split).
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
-                     const std::vector<bool>& use);
+                     const std::vector<bool>& use, bool fast = false);
 
 /// Seam rows from the stacked significance: peaks, a regular spacing, the burst count.
 struct SeamSearch {

@@ -254,12 +254,13 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
 
   // 1. Sub-swaths: segments whose stacked seam profiles agree.
   std::vector<std::vector<double>> seg_sig(K);
-  parallel_for(K, threads, [&](std::size_t k, unsigned) {
-    std::vector<double> mean, cnt;
-    group_profiles(k, k + 1, mean, cnt);
-    const auto st = robust::stack_energy(mean, cnt, rows, use);
-    if (st.n_pairs > 0) seg_sig[k] = st.sig;
-  });
+  if (K > 1)
+    parallel_for(K, threads, [&](std::size_t k, unsigned) {
+      std::vector<double> mean, cnt;
+      group_profiles(k, k + 1, mean, cnt);
+      const auto st = robust::stack_energy(mean, cnt, rows, use, /*fast=*/true);
+      if (st.n_pairs > 0) seg_sig[k] = st.sig;
+    });
   // Peaks of the whole width, grouped by where in range they are strong.
   const auto full = search(0, K);
   std::vector<Group> groups;
