@@ -26,7 +26,9 @@ const Registrar reg{{"audit", "Find MintPy stacks under folders and detect those
   auto o = std::make_shared<Options>();
   sub.add_option("ROOT", o->roots, "Folders to search (or stacks)")->required();
   sub.add_option("-n,--n-burst", o->n_burst, "Bursts per sub-swath (default: the stack's previous run)");
-  sub.add_option("--method", o->method, "Detection method")->capture_default_str();
+  sub.add_option("--method", o->method, "Detection method: published (the reference) or robust")
+      ->check(CLI::IsMember({"published", "robust"}))
+      ->capture_default_str();
   sub.add_option("--pct", o->pct,
                  "Percentile of valid cells per row defining reliable rows, as a fraction (0-1), as pjd detect")
       ->capture_default_str();

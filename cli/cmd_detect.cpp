@@ -116,6 +116,7 @@ std::function<int()> setup(CLI::App& sub) {
                  "Bursts per sub-swath, >= 2 (e.g. ls reference/IW1/*.vrt | wc -l); required by the published "
                  "method; optional with robust (estimated from the seam spacing; an override when given)");
   sub.add_option("--method", o->method, "Detection method: published (the reference) or robust")
+      ->check(CLI::IsMember({"published", "robust"}))
       ->capture_default_str();
   sub.add_option("--date-thr-px", o->date_thr_px,
                  "Robust: a date is excluded when |misregistration| exceeds this many pixels (or 3.5 robust sigmas "

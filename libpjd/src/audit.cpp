@@ -71,12 +71,12 @@ AuditEntry audit_one(const fs::path& dir, const AuditOptions& o, unsigned thread
       // The stack's own record of its burst count (pjd simulate and some processors write it).
       if (const auto nb = stack.attributes().number("number_of_bursts"); nb && *nb >= 2) p.n_burst = int(*nb);
     }
-    if (p.n_burst == 0) {
+    // The robust method estimates the burst count from the seam spacing itself.
+    if (p.n_burst == 0 && p.method != "robust") {
       e.status = "needs-n-burst";
-      e.message = "no burst count: give --n-burst (or run pjd detect on it once)";
+      e.message = "no burst count: give --n-burst, use --method robust (estimates it), or run pjd detect on it once";
       return e;
     }
-    e.n_burst = p.n_burst;
     ProfileCache reuse;
     if (const auto id = catalog.find_stack(fp.identity)) {
       const std::size_t x0 = p.sub_x ? p.sub_x->first : 0, x1 = p.sub_x ? p.sub_x->second : stack.width();
@@ -90,6 +90,7 @@ AuditEntry audit_one(const fs::path& dir, const AuditOptions& o, unsigned thread
       write_outputs(r, out);
       labels.summary_path = (out / output_names(r).summary_json).string();
     }
+    e.n_burst = r.params.n_burst;
     e.run_id = catalog.record_run(stack, r, labels);
     e.status = "detected";
     e.n_seams = r.seams.size();

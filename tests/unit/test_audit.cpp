@@ -101,6 +101,13 @@ TEST_CASE("pjd audit: exit 3 when a stack failed, needs-n-burst listed, outputs 
   r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --catalog " + cat + " --progress none");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("needs-n-burst") != std::string::npos);
+  // The robust method estimates the burst count itself.
+  r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --method robust --catalog " + cat +
+                         " --progress none --format json");
+  REQUIRE(r.exit_code == 0);
+  const auto jr = nlohmann::json::parse(r.out);
+  CHECK(jr["rows"][0]["status"] == "detected");
+  CHECK(jr["rows"][0]["n_burst"] == 4);
   r = pjd::test::run_pjd("audit " + (dir.path() / "nowhere").string() + " --catalog " + cat);
   CHECK(r.exit_code == 2);
 }

@@ -34,7 +34,7 @@ TEST_CASE("pjd detect: bad usage exits 2 with one line naming the option", "[cli
       {stack("nominal") + " -n 6 --cmin 0", "--cmin"},
       {stack("nominal") + " -n 6 --pct 25", "--pct"},
       {stack("nominal") + " -n 6 --pj-thr -1", "--pj-thr"},
-      {stack("nominal") + " -n 6 --method other", "--method 'other'"},
+      {stack("nominal") + " -n 6 --method other", "--method: other not in {published,robust}"},
       {stack("nominal") + " --in-dir " + stack("lowcoh_lzf") + " -n 6", "give the stack once"},
       {"-n 6", "no stack given"},
       {stack("nominal") + " -n 6 --format xml", "--format"},
