@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "detect_common.hpp"
 #include "numeric.hpp"
 #include "parallel.hpp"
 #include "pjd/error.hpp"
@@ -41,25 +42,8 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 
-  DetectResult res;
-  res.params = params;
-  res.stack_file = std::filesystem::weakly_canonical(std::filesystem::absolute(stack.file())).string();
-  res.length = stack.length();
-  res.width = stack.width();
-  res.n_pairs_stack = stack.n_pairs();
-  res.orbit_direction = stack.orbit_direction();
-  res.platform = stack.platform();
-  res.wavelength_m = stack.wavelength_m();
-  {
-    const auto dates = stack.dates();
-    if (!dates.empty()) {
-      res.first_date = dates.front();
-      res.last_date = dates.back();
-    }
-  }
+  DetectResult res = begin_result(stack, params);
   const std::size_t rows = stack.length();
-  res.x0 = params.sub_x ? params.sub_x->first : 0;
-  res.x1 = params.sub_x ? params.sub_x->second : stack.width();
   const std::size_t x0 = res.x0, x1 = res.x1, cols = x1 - x0;
   const std::size_t plane = rows * cols;
   const int n_burst = params.n_burst;

@@ -97,24 +97,7 @@ std::pair<T, T> nanmean_std(const T* a, std::size_t n, std::vector<T>& scratch) 
 
 template <typename T>
 T nanstd(const T* a, std::size_t n, std::vector<T>& scratch) {
-  scratch.assign(a, a + n);
-  std::size_t cnt = 0;
-  for (auto& x : scratch) {
-    if (std::isnan(x)) x = T(0);
-    else ++cnt;
-  }
-  const T avg = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
-  for (std::size_t i = 0; i < n; ++i) {
-    if (std::isnan(a[i])) {
-      scratch[i] = T(0);
-    } else {
-      const T d = static_cast<T>(scratch[i] - avg);
-      scratch[i] = static_cast<T>(d * d);
-    }
-  }
-  if (cnt == 0) return std::numeric_limits<T>::quiet_NaN();
-  const T var = static_cast<T>(static_cast<double>(np_sum(scratch.data(), n)) / static_cast<double>(cnt));
-  return std::sqrt(var);
+  return nanmean_std(a, n, scratch).second;
 }
 
 double percentile_linear(double* v, std::size_t n, double q) {

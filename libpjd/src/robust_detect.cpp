@@ -18,6 +18,7 @@
 #include "parallel.hpp"
 #include "pjd/error.hpp"
 #include "published.hpp"
+#include "detect_common.hpp"
 #include "robust.hpp"
 
 namespace pjd {
@@ -73,24 +74,10 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 
-  DetectResult res;
-  res.params = params;
+  DetectResult res = begin_result(stack, params);
   res.n_burst_hint = params.n_burst;
-  res.stack_file = stack.file().string();
-  res.length = stack.length();
-  res.width = stack.width();
-  res.n_pairs_stack = stack.n_pairs();
-  res.orbit_direction = stack.orbit_direction();
-  res.platform = stack.platform();
-  res.wavelength_m = stack.wavelength_m();
   const auto all_dates = stack.dates();
-  if (!all_dates.empty()) {
-    res.first_date = all_dates.front();
-    res.last_date = all_dates.back();
-  }
   const std::size_t rows = stack.length();
-  res.x0 = params.sub_x ? params.sub_x->first : 0;
-  res.x1 = params.sub_x ? params.sub_x->second : stack.width();
   const std::size_t x0 = res.x0, x1 = res.x1, cols = x1 - x0;
   const std::size_t plane = rows * cols;
   const unsigned threads = params.threads ? params.threads : std::max(1u, std::thread::hardware_concurrency());
