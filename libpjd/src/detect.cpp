@@ -29,11 +29,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-struct Block {
-  std::size_t p0 = 0, p1 = 0;  ///< positions in the analysed pair list
-  std::vector<float> unw, coh;
-};
-
 }  // namespace
 
 DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress,
@@ -141,17 +136,11 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
   // One streaming pass over the pairs to compute.
   {
-    const std::size_t nb = blocks.size();
     std::vector<published::PairScratch> scratch(threads);
-    Block bufs[2];
-    if (nb > 0) read_block(bufs[0], todo_idx, blocks[0].first, blocks[0].second, true);
-    for (std::size_t k = 0; k < nb; ++k) {
-      Block& cur = bufs[k % 2];
-      std::exception_ptr err;
-      double t_block = 0;
-      std::thread runner([&] {
-        const auto t0 = Clock::now();
-        try {
+    t_compute = stream_blocks(
+        blocks,
+        [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, todo_idx, p0, p1, true); },
+        [&](const Block& cur) {
           parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
             const std::size_t q = todo[cur.p0 + i];
             stats[q] = published::process_pair(cur.unw.data() + i * plane, cur.coh.data() + i * plane, rows, cols,
@@ -159,58 +148,14 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
                                                counts.data() + q * rows, med_grad.data() + q * rows, scratch[w]);
           });
           if (full_stack && res.n_pairs_reused == 0) accumulate_block(cur, todo_idx);
-        } catch (...) {
-          err = std::current_exception();
-        }
-        t_block = seconds_since(t0);
-      });
-      try {
-        if (k + 1 < nb) read_block(bufs[(k + 1) % 2], todo_idx, blocks[k + 1].first, blocks[k + 1].second, true);
-      } catch (...) {
-        runner.join();
-        throw;
-      }
-      runner.join();
-      t_compute += t_block;
-      if (err) std::rethrow_exception(err);
-      report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
-    }
+        },
+        progress);
     coh_accumulated = full_stack && res.n_pairs_reused == 0;
   }
 
   const auto t_analyse = Clock::now();
   // Per-pair results and profiles.
-  std::vector<bool> skipped(np);
-  res.pairs.resize(np);
-  for (std::size_t q = 0; q < np; ++q) {
-    const Pair& pr = stack.pairs()[pair_idx[q]];
-    PairResult& r = res.pairs[q];
-    r.pair = pr.name();
-    r.btemp_days = pr.btemp_days();
-    r.coh_median = stats[q].coh_median;
-    r.coh_mean = stats[q].coh_mean;
-    r.coh_std = stats[q].coh_std;
-    r.grad_median_mm = stats[q].grad_median_mm;
-    r.grad_mean_mm = stats[q].grad_mean_mm;
-    r.grad_std_mm = stats[q].grad_std_mm;
-    r.skipped = stats[q].skipped;
-    skipped[q] = r.skipped;
-    if (r.skipped) res.skipped_pairs.push_back(r.pair);
-  }
-  res.profiles.n_pairs = np;
-  res.profiles.length = rows;
-  res.profiles.intensity_pct.resize(np * rows);
-  res.profiles.median_grad_mm.resize(np * rows);
-  res.profiles.counts.resize(np * rows);
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  for (std::size_t i = 0; i < np * rows; ++i) {
-    res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaN : intensity[i];
-    res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaN : med_grad[i];
-    res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
-  }
-  if (!res.skipped_pairs.empty())
-    res.warnings.push_back("Excluding a total of " + std::to_string(res.skipped_pairs.size()) +
-                           " pairs from the assessment due to mean coherence < 0.4");
+  const std::vector<bool> skipped = fill_pair_results(stack, pair_idx, stats, intensity, med_grad, counts, rows, res);
   if (np > 0 && res.skipped_pairs.size() == np)
     res.warnings.push_back("Every pair has mean coherence < 0.4: nothing can be assessed.");
 

@@ -35,11 +35,6 @@ constexpr int kStepHalfRows = 2;           // the step is summed over rows b-2..
 constexpr int kTrendRows = 6;              // rows either side (beyond a one-row gap) giving the local trend
 constexpr double kDateSigmas = 3.5;        // date threshold: max(date_thr_px, 3.5 robust sigmas)
 
-struct Block {
-  std::size_t p0 = 0, p1 = 0;
-  std::vector<float> unw, coh;
-};
-
 std::string fmt(double v, int prec = 1) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
@@ -142,17 +137,10 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
     std::vector<std::pair<std::size_t, std::size_t>> blocks;
     for (std::size_t p = 0; p < np; p += bp) blocks.emplace_back(p, std::min(np, p + bp));
-    const std::size_t nb = blocks.size();
     std::vector<published::PairScratch> scratch(threads);
-    Block bufs[2];
-    if (nb > 0) read_block(bufs[0], blocks[0].first, blocks[0].second);
-    for (std::size_t k = 0; k < nb; ++k) {
-      Block& cur = bufs[k % 2];
-      std::exception_ptr err;
-      double t_block = 0;
-      std::thread runner([&] {
-        const auto t0 = Clock::now();
-        try {
+    t_compute = stream_blocks(
+        blocks, [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, p0, p1); },
+        [&](const Block& cur) {
           parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
             const std::size_t q = cur.p0 + i;
             const float* u = cur.unw.data() + i * plane;
@@ -164,54 +152,17 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
                                      seg_cnt.data() + q * rows * K);
           });
           accumulate_energy(cur);
-        } catch (...) {
-          err = std::current_exception();
-        }
-        t_block = seconds_since(t0);
-      });
-      try {
-        if (k + 1 < nb) read_block(bufs[(k + 1) % 2], blocks[k + 1].first, blocks[k + 1].second);
-      } catch (...) {
-        runner.join();
-        throw;
-      }
-      runner.join();
-      t_compute += t_block;
-      if (err) std::rethrow_exception(err);
-      report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
-    }
+        },
+        progress);
   }
 
   const auto t_analyse = Clock::now();
   // Per-pair results and the published profiles (outputs).
-  std::vector<bool> skipped(np), use(np);
-  res.pairs.resize(np);
-  for (std::size_t q = 0; q < np; ++q) {
-    const Pair& pr = stack.pairs()[q];
-    PairResult& r = res.pairs[q];
-    r.pair = pr.name();
-    r.btemp_days = pr.btemp_days();
-    r.coh_median = stats[q].coh_median;
-    r.coh_mean = stats[q].coh_mean;
-    r.coh_std = stats[q].coh_std;
-    r.grad_median_mm = stats[q].grad_median_mm;
-    r.grad_mean_mm = stats[q].grad_mean_mm;
-    r.grad_std_mm = stats[q].grad_std_mm;
-    r.skipped = stats[q].skipped;
-    skipped[q] = r.skipped;
-    use[q] = !r.skipped;
-    if (r.skipped) res.skipped_pairs.push_back(r.pair);
-  }
-  res.profiles.n_pairs = np;
-  res.profiles.length = rows;
-  res.profiles.intensity_pct.resize(np * rows);
-  res.profiles.median_grad_mm.resize(np * rows);
-  res.profiles.counts.resize(np * rows);
-  for (std::size_t i = 0; i < np * rows; ++i) {
-    res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaN : intensity[i];
-    res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaN : med_grad[i];
-    res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
-  }
+  std::vector<std::size_t> all_pairs(np);
+  for (std::size_t q = 0; q < np; ++q) all_pairs[q] = q;
+  const std::vector<bool> skipped = fill_pair_results(stack, all_pairs, stats, intensity, med_grad, counts, rows, res);
+  std::vector<bool> use(np);
+  for (std::size_t q = 0; q < np; ++q) use[q] = !skipped[q];
   res.avg_coherence.resize(plane);
   for (std::size_t i = 0; i < plane; ++i)
     res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
@@ -219,9 +170,6 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
                                           : std::numeric_limits<float>::quiet_NaN();
   std::vector<double> mgrad = med_grad;
   published::nan_zero_and_skipped(mgrad, skipped, rows);
-  if (!res.skipped_pairs.empty())
-    res.warnings.push_back("Excluding a total of " + std::to_string(res.skipped_pairs.size()) +
-                           " pairs from the assessment due to mean coherence < 0.4");
 
   // Profiles of a group of segments, for every pair: (pairs x rows).
   auto group_profiles = [&](std::size_t k0, std::size_t k1, std::vector<double>& mean, std::vector<double>& cnt) {
