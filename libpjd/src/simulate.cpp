@@ -52,6 +52,7 @@ constexpr double kOrbitHeightM = 693000.0;           // Sentinel-1 altitude
 constexpr double kSceneLatDeg = -24.1, kSceneLonDeg = -66.3;  // scene centre (Puna plateau)
 constexpr double kMetersPerDegree = 111320.0;
 constexpr double kBaseHeightM = 3600.0;
+constexpr double kBadSigmasMin = 6.0, kBadSigmasMax = 7.0;  // bad dates' |s| in scatter sigmas, at least
 
 // Stream tags for derive(): every random quantity has its own reproducible stream.
 enum Tag : std::uint64_t {
@@ -373,8 +374,12 @@ Model build_model(const SimParams& params) {
     for (std::size_t i = 0; i < nd; ++i) m.misreg.push_back(params.misreg_sigma_px * rng.normal());
     Rng bad(derive(params.seed, kTagBadDates, 0));
     m.bad_dates = bad.choose(nd, static_cast<std::size_t>(params.n_bad_dates));
+    // A bad date is an outlier of the stack's scatter: its |s| is at least 6 (up to 7) sigmas,
+    // so raising the scatter above ESD's 0.001-0.002 px keeps the bad dates identifiable.
+    const double lo = std::max(params.bad_misreg_min_px, kBadSigmasMin * params.misreg_sigma_px);
+    const double hi = std::max(params.bad_misreg_max_px, kBadSigmasMax * params.misreg_sigma_px);
     for (std::size_t i : m.bad_dates) {
-      const double mag = bad.uniform(params.bad_misreg_min_px, params.bad_misreg_max_px);
+      const double mag = bad.uniform(lo, hi);
       m.misreg[i] = bad.uniform() < 0.5 ? -mag : mag;
     }
     Rng bp(derive(params.seed, kTagBperp, 0));
@@ -797,8 +802,8 @@ nlohmann::json to_json(const SimParams& p) {
       {"misreg_sigma_px", p.misreg_sigma_px},
       {"coherence_mean", p.coherence_mean},
       {"n_bad_dates", p.n_bad_dates},
-      {"bad_misreg_min_px", p.bad_misreg_min_px},
-      {"bad_misreg_max_px", p.bad_misreg_max_px},
+      {"bad_misreg_min_px", std::max(p.bad_misreg_min_px, kBadSigmasMin * p.misreg_sigma_px)},
+      {"bad_misreg_max_px", std::max(p.bad_misreg_max_px, kBadSigmasMax * p.misreg_sigma_px)},
       {"df_ovl_jitter", p.df_ovl_jitter},
       {"tropo_mm", p.tropo_mm},
       {"deformation_mm_yr", p.deformation_mm_yr},

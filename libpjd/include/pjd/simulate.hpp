@@ -50,7 +50,7 @@ struct SimParams {
 
   // Misregistration (azimuth, pixels).
   double misreg_sigma_px = 0.0015;  ///< per-date scatter after ESD (0.001-0.002 px)
-  int n_bad_dates = 2;              ///< dates with |s| in [bad_misreg_min_px, bad_misreg_max_px]
+  int n_bad_dates = 2;              ///< dates with |s| in [max(min, 6 sigma), max(max, 7 sigma)]
   double bad_misreg_min_px = 0.010;
   double bad_misreg_max_px = 0.012;
   double df_ovl_jitter = 0.03;      ///< per-seam relative spread of the overlap Doppler separation
