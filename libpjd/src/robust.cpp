@@ -50,32 +50,41 @@ std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segmen
   return b;
 }
 
-void gradient_profile(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
-                      const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
+void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
+                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count,
+                   float* esum, float* ecnt) {
   const std::size_t K = bounds.size() - 1;
-  std::fill(sum_rad, sum_rad + rows * K, 0.0f);
-  std::fill(count, count + rows * K, 0.0f);
-  auto valid = [&](std::size_t i) {
-    const float p = unw[i], c = coh[i];
-    return std::isfinite(p) && p != 0.0f && std::isfinite(c) && c >= coh_floor;
-  };
   constexpr float kPif = static_cast<float>(std::numbers::pi);
-  for (std::size_t r = 1; r < rows; ++r) {
+  for (std::size_t r = std::max<std::size_t>(r0, 1); r < r1; ++r) {
     const std::size_t a = (r - 1) * cols, b = r * cols;
     for (std::size_t k = 0; k < K; ++k) {
       float s = 0.0f;
       std::uint32_t n = 0;
       for (std::size_t c = bounds[k]; c < bounds[k + 1]; ++c) {
-        if (!valid(a + c) || !valid(b + c)) continue;
+        // NaN phase or coherence fails one of these tests; an infinite phase gives |d| = inf or NaN.
+        if (!(unw[a + c] != 0.0f && unw[b + c] != 0.0f && coh[a + c] >= coh_floor && coh[b + c] >= coh_floor))
+          continue;
         const float d = unw[b + c] - unw[a + c];
         if (!(std::fabs(d) < kPif)) continue;
         s += d;
         ++n;
+        if (esum) {
+          esum[b + c] += d * d;
+          ecnt[b + c] += 1.0f;
+        }
       }
       sum_rad[r * K + k] = s;
       count[r * K + k] = static_cast<float>(n);
     }
   }
+}
+
+void gradient_profile(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
+                      const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
+  const std::size_t K = bounds.size() - 1;
+  std::fill(sum_rad, sum_rad + rows * K, 0.0f);
+  std::fill(count, count + rows * K, 0.0f);
+  gradient_rows(unw, coh, 1, rows, cols, bounds, coh_floor, sum_rad, count, nullptr, nullptr);
 }
 
 void group_profile(const float* sum_rad, const float* count, std::size_t rows, std::size_t K, std::size_t k0,

@@ -30,6 +30,13 @@ std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segmen
 void gradient_profile(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                       const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
 
+/// gradient_profile() for rows [r0, r1) only (r0 >= 1; the other rows are left untouched).
+/// When esum/ecnt are given (rows x cols planes), each valid cell's squared gradient is also
+/// added to esum and 1 to ecnt: the stacked energy plane, built in the same pass.
+void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
+                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count,
+                   float* esum, float* ecnt);
+
 /// Mean gradient of segments [k0, k1) of one pair's sums/counts (rows x K): out_rad[r] and
 /// out_count[r]; NaN (and 0) where the segments hold no cell on that row.
 void group_profile(const float* sum_rad, const float* count, std::size_t rows, std::size_t n_segments,

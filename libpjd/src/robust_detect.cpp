@@ -107,28 +107,25 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     stack.read("unwrapPhase", p0, p1, x0, x1, b.unw.data());
     t_read += seconds_since(t0);
   };
-  auto accumulate_energy = [&](const Block& b) {
+  // One pass over a block, in row chunks (each chunk owns its rows of every output, so the
+  // sums do not depend on the thread count): the segment gradient profiles of every pair, the
+  // stacked energy plane of the assessed pairs, and the temporal coherence sums.
+  auto profile_block = [&](const Block& b) {
     const std::size_t chunk = std::max<std::size_t>(1, rows / (4 * threads));
     const std::size_t nchunks = (rows + chunk - 1) / chunk;
-    constexpr float kPif = static_cast<float>(std::numbers::pi);
     parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
-      const std::size_t c0 = ci * chunk, r0 = std::max<std::size_t>(1, c0), r1 = std::min(rows, c0 + chunk);
+      const std::size_t c0 = ci * chunk, c1 = std::min(rows, c0 + chunk);
       for (std::size_t q = b.p0; q < b.p1; ++q) {
-        if (keep[q])
-          published::avg_coh_accumulate(b.coh.data() + (q - b.p0) * plane + c0 * cols, (r1 - c0) * cols,
-                                        coh_sum.data() + c0 * cols, coh_cnt.data() + c0 * cols);
-        if (stats[q].skipped) continue;
         const float* u = b.unw.data() + (q - b.p0) * plane;
         const float* c = b.coh.data() + (q - b.p0) * plane;
-        for (std::size_t r = r0; r < r1; ++r)
-          for (std::size_t x = 0; x < cols; ++x) {
-            const std::size_t i = r * cols + x, j = i - cols;
-            if (!(u[i] != 0.0f && u[j] != 0.0f && c[i] >= kCohFloor && c[j] >= kCohFloor)) continue;
-            const float d = u[i] - u[j];
-            if (!(std::fabs(d) < kPif)) continue;
-            esum[i] += d * d;
-            ecnt[i] += 1.0f;
-          }
+        if (keep[q])
+          published::avg_coh_accumulate(c + c0 * cols, (c1 - c0) * cols, coh_sum.data() + c0 * cols,
+                                        coh_cnt.data() + c0 * cols);
+        float* ss = seg_sum.data() + q * rows * K;  // row 0 stays 0 (no gradient)
+        float* sc = seg_cnt.data() + q * rows * K;
+        const bool assessed = !stats[q].skipped;
+        robust::gradient_rows(u, c, c0, c1, cols, bounds, kCohFloor, ss, sc, assessed ? esum.data() : nullptr,
+                              assessed ? ecnt.data() : nullptr);
       }
     });
   };
@@ -148,10 +145,8 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
             stats[q] = published::process_pair(u, c, rows, cols, params.cmin, res.wavelength_m,
                                                intensity.data() + q * rows, counts.data() + q * rows,
                                                med_grad.data() + q * rows, scratch[w]);
-            robust::gradient_profile(u, c, rows, cols, bounds, kCohFloor, seg_sum.data() + q * rows * K,
-                                     seg_cnt.data() + q * rows * K);
           });
-          accumulate_energy(cur);
+          profile_block(cur);
         },
         progress);
   }
