@@ -14,7 +14,7 @@ namespace {
 struct Options {
   std::vector<std::string> roots;
   int n_burst = 0;
-  std::string method = "published";
+  std::string method = "robust";
   double pct = 0.25, cmin = 0.75, pj_thr = 5.0;
   bool mask_avg_coh = false;
   std::string catalog, out_root, format = "text", progress = "auto";

@@ -24,7 +24,7 @@ namespace {
 struct DetectOptions {
   std::string stack_pos, stack_opt;
   int n_burst = 0;
-  std::string method = "published";
+  std::string method = "robust";
   std::string out;
   std::string format = "text";
   double pct = 0.25, cmin = 0.75, pj_thr = 5.0, date_thr_px = 0.005;

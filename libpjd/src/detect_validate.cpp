@@ -58,8 +58,6 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params) {
   if (!(robust && p.n_burst == 0) && p.n_burst < 2)
     throw_usage("--n-burst must be >= 2 (bursts per sub-swath; with fewer there is no burst seam), got " +
                 std::to_string(p.n_burst));
-  if (robust && p.pair)
-    throw_usage("--pair is not available with --method robust: it stacks every pair of the stack");
   if (robust && !(p.date_thr_px > 0.0 && std::isfinite(p.date_thr_px)))
     throw_usage("--date-thr-px must be a positive number of pixels, got " + fmt(p.date_thr_px));
   if (!(p.cmin > 0.0 && p.cmin <= 1.0)) throw_usage("--cmin must be in (0, 1], got " + fmt(p.cmin));

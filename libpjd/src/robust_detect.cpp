@@ -65,7 +65,42 @@ bool same_seams(const std::vector<std::size_t>& a, const std::vector<std::size_t
 
 }  // namespace
 
+/// --pair with robust: the seams and the dates' misregistration need the whole stack, so the
+/// stack is analysed as a whole and the result is then cut down to the one pair (its row of
+/// the profiles, its lists, its two dates), with file names carrying the pair as published.
+static DetectResult restrict_to_pair(DetectResult full, const std::string& pair) {
+  const auto it = std::find_if(full.pairs.begin(), full.pairs.end(), [&](const PairResult& p) { return p.pair == pair; });
+  if (it == full.pairs.end()) throw_usage("--pair " + pair + " is not a pair of " + full.stack_file);
+  const std::size_t q = static_cast<std::size_t>(it - full.pairs.begin()), rows = full.profiles.length;
+  DetectResult r = std::move(full);
+  r.params.pair = pair;
+  r.pairs = {r.pairs[q]};
+  auto keep_pair = [&](std::vector<std::string>& v) { std::erase_if(v, [&](const std::string& s) { return s != pair; }); };
+  keep_pair(r.skipped_pairs);
+  keep_pair(r.excluded_pairs);
+  keep_pair(r.unassessed_pairs);
+  // The stack's count of skipped pairs says nothing about this pair (its own status is above).
+  std::erase_if(r.warnings, [](const std::string& w) { return w.starts_with("Excluding a total of"); });
+  const std::string ref = pair.substr(0, 8), sec = pair.substr(9);
+  auto of_pair = [&](const std::string& d) { return d == ref || d == sec; };
+  std::erase_if(r.excluded_dates, [&](const std::string& d) { return !of_pair(d); });
+  std::erase_if(r.dates, [&](const DateMisregistration& d) { return !of_pair(d.date); });
+  Profiles& pr = r.profiles;
+  auto row_of = [&](auto& v) { v = std::vector(v.begin() + static_cast<std::ptrdiff_t>(q * rows),
+                                                v.begin() + static_cast<std::ptrdiff_t>((q + 1) * rows)); };
+  row_of(pr.intensity_pct);
+  row_of(pr.counts);
+  row_of(pr.median_grad_mm);
+  pr.n_pairs = 1;
+  return r;
+}
+
 DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress) {
+  if (params_in.pair) {
+    DetectParams whole = params_in;
+    whole.pair.reset();
+    return restrict_to_pair(detect_robust(stack, whole, progress), *params_in.pair);
+  }
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 

@@ -203,7 +203,8 @@ class DetectAlgorithm(PjdAlgorithm):
     PRESENT = {
         'STACK': {'kind': 'file', 'label': 'MintPy stack (ifgramStack.h5 or its MintPy folder)',
                   'filter': 'MintPy stack (ifgramStack.h5 *.h5);;All files (*)', 'optional': False},
-        'n-burst': {'label': 'Bursts per sub-swath', 'min': 2, 'optional': False, 'default': None},
+        'n-burst': {'label': 'Bursts per sub-swath (empty: estimated by robust; the published method needs it)',
+                    'min': 2, 'default': None},
         'catalog': {'kind': 'file', 'label': 'Catalogue (records the run)', 'filter': GPKG_FILTER},
         'no-catalog': {'label': 'Do not record the run in a catalogue', 'advanced': True},
         'pct': {'label': 'Reliable-row percentile (fraction)', 'advanced': True},
@@ -396,7 +397,8 @@ class AuditAlgorithm(PjdAlgorithm):
     HIDDEN = {'format', 'progress'}
     PRESENT = {
         'ROOT': {'kind': 'folder', 'label': 'Folder to search', 'optional': False},
-        'n-burst': {'label': 'Bursts per sub-swath (empty: the stack\'s previous run)', 'min': 2},
+        'n-burst': {'label': 'Bursts per sub-swath (empty: estimated by robust; published: the previous run or '
+                             'number_of_bursts)', 'min': 2},
         'catalog': {'kind': 'file', 'label': 'Catalogue', 'filter': GPKG_FILTER},
         'out-root': {'kind': 'folder', 'label': 'Also write each run\'s files under this folder', 'advanced': True},
         'pct': {'label': 'Reliable-row percentile (fraction)', 'advanced': True},

@@ -16,8 +16,11 @@ echo
 echo "== pjd info $stack"
 "$pjd" info "$stack"
 echo
-echo "== pjd detect $stack --n-burst 6"
-"$pjd" detect "$stack" --n-burst 6 --out "$out/pj_evaluation" --catalog "$catalog" --project demo --progress auto
+echo "== pjd detect $stack   (robust method: the burst count is estimated from the seams)"
+"$pjd" detect "$stack" --out "$out/pj_evaluation" --catalog "$catalog" --project demo --progress auto
+echo
+echo "== pjd evaluate $stack/truth.json $out/pj_evaluation   (against the simulator's truth)"
+"$pjd" evaluate "$stack/truth.json" "$out/pj_evaluation"
 echo
 echo "== pjd catalog runs"
 "$pjd" catalog runs --catalog "$catalog"

@@ -56,7 +56,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for variant, extra in (("plain", ["--cmin", "0.3"]), ("mask", ["--msk-avgCoh"])):
         cat = os.path.join(tmp, variant + ".gpkg")
         out = lambda name: os.path.join(tmp, variant + "_" + name)
-        base = ["--n-burst", "4", "--progress", "none", "--format", "json"] + extra
+        base = ["--method", "published", "--n-burst", "4", "--progress", "none", "--format", "json"] + extra
         subprocess.run([pjd, "detect", old, "--out", out("old"), "--catalog", cat] + base,
                        check=True, stdout=subprocess.DEVNULL)
         inc = subprocess.run([pjd, "detect", stack, "--out", out("inc"), "--catalog", cat] + base,

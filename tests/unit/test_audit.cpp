@@ -45,6 +45,7 @@ TEST_CASE("audit finds stacks, detects new ones, skips unchanged ones and carrie
   pjd::AuditOptions o;
   o.catalog = dir.path() / "c.gpkg";
   o.jobs = 2;
+  o.params.method = "published";  // the burst count then comes from number_of_bursts
   // A first, partial audit (as if interrupted after track10) ...
   auto first = status_by_name(pjd::audit(pjd::find_stacks({arch / "track10"}), o));
   CHECK(first["a"] == "detected");  // burst count from the stack's number_of_bursts attribute
@@ -98,12 +99,11 @@ TEST_CASE("pjd audit: exit 3 when a stack failed, needs-n-burst listed, outputs 
     pjd::h5::Handle f(H5Fopen((arch / "y" / "inputs" / "ifgramStack.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
     REQUIRE(H5Adelete(f, "number_of_bursts") >= 0);
   }
-  r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --catalog " + cat + " --progress none");
+  r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --method published --catalog " + cat + " --progress none");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("needs-n-burst") != std::string::npos);
-  // The robust method estimates the burst count itself.
-  r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --method robust --catalog " + cat +
-                         " --progress none --format json");
+  // The robust method (the default) estimates the burst count itself.
+  r = pjd::test::run_pjd("audit " + (arch / "y").string() + " --catalog " + cat + " --progress none --format json");
   REQUIRE(r.exit_code == 0);
   const auto jr = nlohmann::json::parse(r.out);
   CHECK(jr["rows"][0]["status"] == "detected");

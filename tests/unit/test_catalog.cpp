@@ -339,6 +339,7 @@ TEST_CASE("a recorded run loads back as the result that was recorded", "[catalog
   pjd::test::TempDir dir("cat_load");
   const auto stack = pjd::Stack::open(parity("descending_subx"));
   pjd::DetectParams p;
+  p.method = "published";
   p.n_burst = 4;
   p.sub_x = std::pair<std::size_t, std::size_t>{20, 180};
   p.pj_thr_mm = 3;
@@ -376,7 +377,7 @@ TEST_CASE("a recorded run loads back as the result that was recorded", "[catalog
 TEST_CASE("pjd detect adds its seam lines to the catalogue; pjd overlay reads a catalogue run", "[catalog][overlay][cli]") {
   pjd::test::TempDir dir("cat_layers");
   const std::string cat = (dir.path() / "c.gpkg").string();
-  auto r = pjd::test::run_pjd("detect " + parity("nominal").string() + " -n 6 --progress none --out " +
+  auto r = pjd::test::run_pjd("detect " + parity("nominal").string() + " -n 6 --method published --progress none --out " +
                               (dir.path() / "o").string() + " --catalog " + cat);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("warning: seam lines") == std::string::npos);

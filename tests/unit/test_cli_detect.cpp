@@ -26,7 +26,7 @@ TEST_CASE("pjd detect: bad usage exits 2 with one line naming the option", "[cli
     std::string args, expect;
   };
   const std::vector<Case> cases = {
-      {stack("nominal"), "--n-burst must be >= 2"},
+      {stack("nominal") + " --method published", "--n-burst must be >= 2"},
       {stack("nominal") + " -n 1", "--n-burst must be >= 2"},
       {stack("nominal") + " --n-burst 6 --sub-x 20 140", "WIDTH 140"},
       {"--inDir " + stack("nominal") + " -n 6 --sub-x -3 20", "WIDTH 140"},
@@ -50,7 +50,7 @@ TEST_CASE("pjd detect: bad usage exits 2 with one line naming the option", "[cli
 }
 
 TEST_CASE("pjd detect: unsuitable data exits 3 naming the file", "[cli][detect]") {
-  auto r = run_pjd("detect " + stack("nominal") + " -n 9");
+  auto r = run_pjd("detect " + stack("nominal") + " -n 9 --method published");
   CHECK(r.exit_code == 3);
   CHECK(has(r.err, "ifgramStack.h5"));
   CHECK(has(r.err, "number_of_bursts 6"));
@@ -65,7 +65,7 @@ TEST_CASE("pjd detect: reference option spellings are accepted", "[cli][detect]"
   // The reference's spellings run the whole detection.
   pjd::test::TempDir out("cli_detect_out");
   const auto r = run_pjd("detect --inDir " + stack("descending_subx") +
-                         " --n-burst 4 --sub-x 180 20 --pj-thr 3 --cmin 0.7 --msk-avgCoh --pct 0.1 --plot-ind "
+                         " --method published --n-burst 4 --sub-x 180 20 --pj-thr 3 --cmin 0.7 --msk-avgCoh --pct 0.1 --plot-ind "
                          "--progress none --out " + out.path().string());
   CHECK(r.exit_code == 0);
   CHECK(std::filesystem::exists(out.path() / "summary.json"));
@@ -124,7 +124,7 @@ TEST_CASE("pjd detect reproduces the reference's text reports byte for byte", "[
     pjd::test::TempDir out("cli_parity_" + name);
     std::string args;
     for (const auto& a : c["reference_args"]) args += " " + a.get<std::string>();
-    const auto r = run_pjd("detect " + stack(name) + " --n-burst " + std::to_string(c["n_burst"].get<int>()) + args +
+    const auto r = run_pjd("detect " + stack(name) + " --method published --n-burst " + std::to_string(c["n_burst"].get<int>()) + args +
                            " --progress none --out " + out.path().string());
     REQUIRE(r.exit_code == 0);
     for (const char* f : {"pj_coordinates.txt", "magnitude_phase_jumps.txt",

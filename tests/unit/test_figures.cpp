@@ -88,6 +88,7 @@ void check_png(const fs::path& f, const std::string& base) {
 TEST_CASE("figures: every summary figure is a non-blank PNG of its size", "[figures]") {
   const auto stack = pjd::Stack::open(parity("nominal"));
   pjd::DetectParams p;
+  p.method = "published";
   p.n_burst = 6;
   p.threads = 2;
   const auto r = pjd::detect(stack, p);
@@ -104,6 +105,7 @@ TEST_CASE("figures: every summary figure is a non-blank PNG of its size", "[figu
 TEST_CASE("figures: without the average coherence, three figures", "[figures]") {
   const auto stack = pjd::Stack::open(parity("lowcoh_lzf"));
   pjd::DetectParams p;
+  p.method = "published";
   p.n_burst = 9;
   const auto r = pjd::detect(stack, p);
   TempDir dir("figures_noavg");
@@ -118,6 +120,7 @@ TEST_CASE("figures: without the average coherence, three figures", "[figures]") 
 TEST_CASE("figures: per-pair figure of a descending sub-swath, SVG and PDF", "[figures]") {
   const auto stack = pjd::Stack::open(parity("descending_subx"));
   pjd::DetectParams p;
+  p.method = "published";
   p.n_burst = 4;
   p.sub_x = std::make_pair(std::size_t(20), std::size_t(180));
   p.cmin = 0.7;
@@ -152,13 +155,13 @@ TEST_CASE("figures: per-pair figure of a descending sub-swath, SVG and PDF", "[f
 
 TEST_CASE("pjd detect writes figures by default, pjd figures redraws them", "[figures][cli]") {
   TempDir out("figures_cli");
-  auto r = run_pjd("detect " + parity("nominal") + " --n-burst 6 --no-catalog --progress none --out " + out.path().string());
+  auto r = run_pjd("detect " + parity("nominal") + " --method published --n-burst 6 --no-catalog --progress none --out " + out.path().string());
   REQUIRE(r.exit_code == 0);
   for (const char* base : {"timeserie_phase_jump", "masked_intensity", "detrended_intensity", "average_coherence_mask"})
     check_png(out.path() / "figs" / (std::string(base) + ".png"), base);
 
   TempDir none("figures_cli_none");
-  r = run_pjd("detect " + parity("nominal") + " --n-burst 6 --no-figures --progress none --out " + none.path().string());
+  r = run_pjd("detect " + parity("nominal") + " --method published --n-burst 6 --no-figures --progress none --out " + none.path().string());
   REQUIRE(r.exit_code == 0);
   CHECK_FALSE(fs::exists(none.path() / "figs"));
 
@@ -180,6 +183,6 @@ TEST_CASE("pjd detect writes figures by default, pjd figures redraws them", "[fi
   r = run_pjd("figures /nonexistent/result");
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("/nonexistent/result") != std::string::npos);
-  r = run_pjd("detect " + parity("nominal") + " --n-burst 6 --plot-ind --no-figures");
+  r = run_pjd("detect " + parity("nominal") + " --method published --n-burst 6 --plot-ind --no-figures");
   CHECK(r.exit_code == 2);
 }

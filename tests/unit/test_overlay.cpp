@@ -194,6 +194,7 @@ std::string summary_text(const std::string& stack_file, std::size_t length, std:
   r.width = width;
   r.x0 = x0;
   r.x1 = x1;
+  r.params.method = "published";
   r.params.n_burst = int(seams.size()) + 1;
   r.seams = std::move(seams);
   r.pairs = std::move(pairs);
@@ -410,7 +411,7 @@ TEST_CASE("gpkg in EPSG:4326: vertices equal the descending geometry at the seam
     CHECK(f["properties"]["votes"] == r.seams[i].votes);
     CHECK(f["properties"]["median_jump_mm"].get<double>() == r.seams[i].median_grad_mm);
     CHECK(f["properties"]["n_pairs_above_thr"] == 2);  // ramps 5.0 and 7.5 >= 5.0
-    CHECK(f["properties"]["method"] == "published");
+    CHECK(f["properties"]["method"] == r.params.method);  // "robust", the default
     CHECK(f["properties"]["run"].is_null());
     CHECK(f["geometry"]["type"] == "MultiLineString");
     const auto& line = f["geometry"]["coordinates"][0];

@@ -71,6 +71,7 @@ std::vector<T> read_nc(const fs::path& file, const std::string& var, hid_t memty
 
 pjd::DetectParams params_for(const nlohmann::json& c) {
   pjd::DetectParams p;
+  p.method = "published";
   p.n_burst = c.at("n_burst").get<int>();
   std::vector<std::string> args = c.at("reference_args").get<std::vector<std::string>>();
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -216,6 +217,7 @@ TEST_CASE("parity: every case in cases.json is known", "[parity]") {
 
 TEST_CASE("summary JSON reads back into the same result", "[detect][json]") {
   pjd::DetectParams params;
+  params.method = "published";
   params.n_burst = 6;
   const auto stack = pjd::Stack::open(std::filesystem::path(pjd::test::kParityDir) / "nominal");
   const auto r = pjd::detect(stack, params);

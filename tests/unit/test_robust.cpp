@@ -353,7 +353,7 @@ TEST_CASE("robust detect on a simulated stack: seams, bursts, dates, ramps", "[r
   CHECK(sql("SELECT n_burst_source FROM pjd_runs").find("estimated") != std::string::npos);
 }
 
-TEST_CASE("robust detect: --n-burst overrides, --pair is refused", "[robust][detect]") {
+TEST_CASE("robust detect: --n-burst overrides; --pair reports one pair of the whole stack's analysis", "[robust][detect]") {
   const auto stack = pjd::Stack::open(std::string(pjd::test::kParityDir) + "/nominal");
   pjd::DetectParams p;
   p.method = "robust";
@@ -362,7 +362,17 @@ TEST_CASE("robust detect: --n-burst overrides, --pair is refused", "[robust][det
   CHECK(r.n_burst_hint == 6);
   CHECK(r.params.n_burst == 6);
   CHECK(r.n_burst_source.find("override") != std::string::npos);
-  p.pair = stack.pairs()[0].name();
+  p.pair = stack.pairs()[3].name();
+  const auto one = pjd::detect(stack, p);
+  REQUIRE(one.pairs.size() == 1);
+  CHECK(one.pairs[0].pair == *p.pair);
+  CHECK(one.pairs[0].ramp_mm == r.pairs[3].ramp_mm);  // the same numbers as in the whole-stack run
+  CHECK(one.seams.size() == r.seams.size());
+  CHECK(one.profiles.n_pairs == 1);
+  CHECK(one.profiles.median_grad_mm.size() == stack.length());
+  for (const auto& d : one.dates) CHECK((p.pair->starts_with(d.date) || p.pair->ends_with(d.date)));
+  CHECK(one.dates.size() == 2);
+  p.pair = "20990101_20990113";
   CHECK_THROWS_AS(pjd::validate_params(stack, p), pjd::Error);
   p.pair.reset();
   p.n_burst = 0;
@@ -375,6 +385,7 @@ TEST_CASE("published summaries carry no robust keys", "[robust][json]") {
   r.length = 10;
   r.width = 10;
   r.x1 = 10;
+  r.params.method = "published";
   r.pairs.push_back({});
   const auto j = pjd::to_json(r);
   CHECK(!j.contains("dates"));

@@ -59,6 +59,7 @@ const std::map<std::string, std::string> kRadar = {
 
 DetectParams params(int b) {
   DetectParams p;
+  p.method = "published";
   p.n_burst = b;
   return p;
 }

@@ -23,7 +23,7 @@ struct DetectParams {
   /// B, bursts per sub-swath; b = B-1 seams. Published: required (>= 2). Robust: 0 = estimate
   /// from the data (the result's params then hold the count used), >= 2 = override.
   int n_burst = 0;
-  std::string method = "published";  ///< "published" (the reference) or "robust" (share/docs/robust-method.md)
+  std::string method = "robust";  ///< "robust" (share/docs/robust-method.md) or "published" (the reference)
   double pct = 0.25;                ///< --pct: percentile of row counts, as a fraction (0-1)
   double cmin = 0.75;               ///< --cmin: minimum coherence for a cell to count
   bool mask_avg_coh = false;        ///< --msk-avgCoh: force the average-coherence mask on
