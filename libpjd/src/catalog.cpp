@@ -456,6 +456,23 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(double)));
         prof_ins.run();
       }
+      // Robust runs: the segment profiles too.
+      const std::size_t K = result.n_segments, n = L * K;
+      if (K > 0 && result.seg_grad_sum_rad.size() == prof.n_pairs * n && result.seg_grad_cnt.size() == prof.n_pairs * n) {
+        Statement seg_ins = impl_->stmt(
+            "INSERT INTO pjd_stack_segments (stack_id, pair, x0, x1, length, n_segments, grad_sum_rad, grad_cnt) "
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(stack_id, pair, x0, x1) DO UPDATE SET "
+            "length = excluded.length, n_segments = excluded.n_segments, grad_sum_rad = excluded.grad_sum_rad, "
+            "grad_cnt = excluded.grad_cnt");
+        for (std::size_t i = 0; i < prof.n_pairs; ++i) {
+          seg_ins.reset();
+          seg_ins.bind(1, stack_id).bind(2, result.pairs[i].pair).bind(3, result.x0).bind(4, result.x1);
+          seg_ins.bind(5, L).bind(6, K);
+          seg_ins.bind_blob(7, pack(result.seg_grad_sum_rad.data() + i * n, n * sizeof(float)));
+          seg_ins.bind_blob(8, pack(result.seg_grad_cnt.data() + i * n, n * sizeof(float)));
+          seg_ins.run();
+        }
+      }
     }
   });
   return run_id;
@@ -487,8 +504,10 @@ std::optional<int> Catalog::previous_n_burst(const std::string& identity) const 
 ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const {
   ProfileCache out;
   Statement s = impl_->stmt(
-      "SELECT pair, length, stats_json, intensity_pct, counts_cts, median_grad_mm FROM pjd_stack_profiles "
-      "WHERE stack_id = ?1 AND x0 = ?2 AND x1 = ?3 AND cmin = ?4 ORDER BY pair");
+      "SELECT p.pair, p.length, p.stats_json, p.intensity_pct, p.counts_cts, p.median_grad_mm, g.n_segments, "
+      "g.grad_sum_rad, g.grad_cnt, g.length FROM pjd_stack_profiles p LEFT JOIN pjd_stack_segments g "
+      "ON g.stack_id = p.stack_id AND g.pair = p.pair AND g.x0 = p.x0 AND g.x1 = p.x1 "
+      "WHERE p.stack_id = ?1 AND p.x0 = ?2 AND p.x1 = ?3 AND p.cmin = ?4 ORDER BY p.pair");
   s.bind(1, stack_id).bind(2, x0).bind(3, x1).bind(4, cmin);
   while (s.step()) {
     PairProfile p;
@@ -506,6 +525,11 @@ ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::
     p.intensity_pct = unpack<double>(s.blob(3), L);
     p.counts = unpack<std::int16_t>(s.blob(4), L);
     p.median_grad_mm = unpack<double>(s.blob(5), L);
+    if (!s.is_null(6) && static_cast<std::size_t>(s.int64(9)) == L) {
+      p.n_segments = static_cast<std::size_t>(s.int64(6));
+      p.seg_grad_sum_rad = unpack<float>(s.blob(7), L * p.n_segments);
+      p.seg_grad_cnt = unpack<float>(s.blob(8), L * p.n_segments);
+    }
     out.emplace(p.stats.pair, std::move(p));
   }
   return out;

@@ -33,7 +33,7 @@ double seconds_since(Clock::time_point t0) {
 
 DetectResult detect(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress,
                     const ProfileCache* reuse) {
-  if (params_in.method == "robust") return detect_robust(stack, params_in, progress);
+  if (params_in.method == "robust") return detect_robust(stack, params_in, progress, reuse);
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
 

@@ -52,7 +52,7 @@ std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segmen
 
 void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
                    const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count,
-                   float* esum, float* ecnt) {
+                   std::int64_t* esum, std::int32_t* ecnt) {
   const std::size_t K = bounds.size() - 1;
   constexpr float kPif = static_cast<float>(std::numbers::pi);
   for (std::size_t r = std::max<std::size_t>(r0, 1); r < r1; ++r) {
@@ -69,12 +69,27 @@ void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size
         s += d;
         ++n;
         if (esum) {
-          esum[b + c] += d * d;
-          ecnt[b + c] += 1.0f;
+          esum[b + c] += energy_units(d);
+          ecnt[b + c] += 1;
         }
       }
       sum_rad[r * K + k] = s;
       count[r * K + k] = static_cast<float>(n);
+    }
+  }
+}
+
+void energy_columns(const float* unw, const float* coh, std::size_t rows, std::size_t w, float coh_floor,
+                    std::size_t plane_cols, std::size_t col0, std::int64_t* esum, std::int32_t* ecnt) {
+  constexpr float kPif = static_cast<float>(std::numbers::pi);
+  for (std::size_t r = 1; r < rows; ++r) {
+    const std::size_t a = (r - 1) * w, b = r * w;
+    for (std::size_t c = 0; c < w; ++c) {
+      if (!(unw[a + c] != 0.0f && unw[b + c] != 0.0f && coh[a + c] >= coh_floor && coh[b + c] >= coh_floor)) continue;
+      const float d = unw[b + c] - unw[a + c];
+      if (!(std::fabs(d) < kPif)) continue;
+      esum[r * plane_cols + col0 + c] += energy_units(d);
+      ecnt[r * plane_cols + col0 + c] += 1;
     }
   }
 }

@@ -35,7 +35,18 @@ void gradient_profile(const float* unw, const float* coh, std::size_t rows, std:
 /// added to esum and 1 to ecnt: the stacked energy plane, built in the same pass.
 void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
                    const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count,
-                   float* esum, float* ecnt);
+                   std::int64_t* esum, std::int32_t* ecnt);
+
+/// Squared gradients as exact integers: units of 2^-32 rad^2 (|d| < pi, so thousands of pairs
+/// fit an int64), so sums do not depend on the order pairs are added in.
+inline std::int64_t energy_units(float d) { return static_cast<std::int64_t>(static_cast<double>(d * d) * 4294967296.0); }
+inline double energy_rad2(std::int64_t units) { return static_cast<double>(units) / 4294967296.0; }
+
+/// Adds the squared gradients of one pair's columns (rows x w, row-major) to the energy plane
+/// esum/ecnt (rows x plane_cols) at columns [col0, col0 + w): the same cells and values as
+/// gradient_rows() adds.
+void energy_columns(const float* unw, const float* coh, std::size_t rows, std::size_t w, float coh_floor,
+                    std::size_t plane_cols, std::size_t col0, std::int64_t* esum, std::int32_t* ecnt);
 
 /// Mean gradient of segments [k0, k1) of one pair's sums/counts (rows x K): out_rad[r] and
 /// out_count[r]; NaN (and 0) where the segments hold no cell on that row.

@@ -92,14 +92,18 @@ static DetectResult restrict_to_pair(DetectResult full, const std::string& pair)
   row_of(pr.counts);
   row_of(pr.median_grad_mm);
   pr.n_pairs = 1;
+  r.n_segments = 0;
+  r.seg_grad_sum_rad.clear();
+  r.seg_grad_cnt.clear();
   return r;
 }
 
-DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress) {
+DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, const ProgressFn& progress,
+                           const ProfileCache* reuse) {
   if (params_in.pair) {
     DetectParams whole = params_in;
     whole.pair.reset();
-    return restrict_to_pair(detect_robust(stack, whole, progress), *params_in.pair);
+    return restrict_to_pair(detect_robust(stack, whole, progress, reuse), *params_in.pair);
   }
   const auto t_total = Clock::now();
   const DetectParams params = validate_params(stack, params_in);
@@ -123,7 +127,10 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   std::vector<std::int32_t> counts(np * rows, -999);
   std::vector<published::PairStats> stats(np);
   std::vector<float> seg_sum(np * rows * K), seg_cnt(np * rows * K);
-  std::vector<float> esum(plane, 0.0f), ecnt(plane, 0.0f);
+  // Integer sums (squared gradients in units of 2^-32 rad^2) are exact, so the plane does not
+  // depend on the order pairs are added in (reused pairs are added after the others).
+  std::vector<std::int64_t> esum(plane, 0);
+  std::vector<std::int32_t> ecnt(plane, 0);
   // Temporal mean coherence of the kept pairs (dropIfgram), for the figures, as published.
   std::vector<float> coh_sum(plane, 0.0f);
   std::vector<std::int32_t> coh_cnt(plane, 0);
@@ -131,6 +138,36 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
 
   const std::vector<std::string> dsets{"unwrapPhase", "coherence"};
   double t_read = 0, t_compute = 0;
+  // Profiles of an earlier run (a grown stack, ProfileCache): those pairs are not read again.
+  std::vector<std::size_t> todo;  // pairs to read, ascending
+  std::vector<bool> reused(np, false);
+  for (std::size_t q = 0; q < np; ++q) {
+    const PairProfile* known = nullptr;
+    if (reuse) {
+      auto it = reuse->find(stack.pairs()[q].name());
+      const std::size_t n = rows * K;
+      if (it != reuse->end() && it->second.intensity_pct.size() == rows && it->second.counts.size() == rows &&
+          it->second.median_grad_mm.size() == rows && it->second.n_segments == K &&
+          it->second.seg_grad_sum_rad.size() == n && it->second.seg_grad_cnt.size() == n)
+        known = &it->second;
+    }
+    if (!known) {
+      todo.push_back(q);
+      continue;
+    }
+    const PairResult& st = known->stats;
+    stats[q] = published::PairStats{st.coh_median, st.coh_mean, st.coh_std, st.grad_median_mm, st.grad_mean_mm,
+                                    st.grad_std_mm, st.skipped};
+    std::copy(known->intensity_pct.begin(), known->intensity_pct.end(), intensity.begin() + q * rows);
+    std::copy(known->median_grad_mm.begin(), known->median_grad_mm.end(), med_grad.begin() + q * rows);
+    std::copy(known->counts.begin(), known->counts.end(), counts.begin() + q * rows);
+    std::copy(known->seg_grad_sum_rad.begin(), known->seg_grad_sum_rad.end(), seg_sum.begin() + q * rows * K);
+    std::copy(known->seg_grad_cnt.begin(), known->seg_grad_cnt.end(), seg_cnt.begin() + q * rows * K);
+    reused[q] = true;
+    ++res.n_pairs_reused;
+  }
+
+  // Block b covers todo[b.p0 .. b.p1), contiguous pairs of the stack.
   auto read_block = [&](Block& b, std::size_t p0, std::size_t p1) {
     const auto t0 = Clock::now();
     b.p0 = p0;
@@ -138,8 +175,8 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const std::size_t n = (p1 - p0) * plane;
     b.coh.resize(n);
     b.unw.resize(n);
-    stack.read("coherence", p0, p1, x0, x1, b.coh.data());
-    stack.read("unwrapPhase", p0, p1, x0, x1, b.unw.data());
+    stack.read("coherence", todo[p0], todo[p1 - 1] + 1, x0, x1, b.coh.data());
+    stack.read("unwrapPhase", todo[p0], todo[p1 - 1] + 1, x0, x1, b.unw.data());
     t_read += seconds_since(t0);
   };
   // One pass over a block, in row chunks (each chunk owns its rows of every output, so the
@@ -150,9 +187,10 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     const std::size_t nchunks = (rows + chunk - 1) / chunk;
     parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
       const std::size_t c0 = ci * chunk, c1 = std::min(rows, c0 + chunk);
-      for (std::size_t q = b.p0; q < b.p1; ++q) {
-        const float* u = b.unw.data() + (q - b.p0) * plane;
-        const float* c = b.coh.data() + (q - b.p0) * plane;
+      for (std::size_t i = 0; i < b.p1 - b.p0; ++i) {
+        const std::size_t q = todo[b.p0 + i];
+        const float* u = b.unw.data() + i * plane;
+        const float* c = b.coh.data() + i * plane;
         if (keep[q])
           published::avg_coh_accumulate(c + c0 * cols, (c1 - c0) * cols, coh_sum.data() + c0 * cols,
                                         coh_cnt.data() + c0 * cols);
@@ -167,14 +205,19 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
 
   {
     const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
-    std::vector<std::pair<std::size_t, std::size_t>> blocks;
-    for (std::size_t p = 0; p < np; p += bp) blocks.emplace_back(p, std::min(np, p + bp));
+    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [i0, i1) into todo, never across a gap
+    for (std::size_t i = 0; i < todo.size();) {
+      std::size_t j = i + 1;
+      while (j < todo.size() && j - i < bp && todo[j] == todo[j - 1] + 1) ++j;
+      blocks.emplace_back(i, j);
+      i = j;
+    }
     std::vector<published::PairScratch> scratch(threads);
     t_compute = stream_blocks(
         blocks, [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, p0, p1); },
         [&](const Block& cur) {
           parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
-            const std::size_t q = cur.p0 + i;
+            const std::size_t q = todo[cur.p0 + i];
             const float* u = cur.unw.data() + i * plane;
             const float* c = cur.coh.data() + i * plane;
             stats[q] = published::process_pair(u, c, rows, cols, params.cmin, res.wavelength_m,
@@ -193,8 +236,9 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   const std::vector<bool> skipped = fill_pair_results(stack, all_pairs, stats, intensity, med_grad, counts, rows, res);
   std::vector<bool> use(np);
   for (std::size_t q = 0; q < np; ++q) use[q] = !skipped[q];
-  res.avg_coherence.resize(plane);
-  for (std::size_t i = 0; i < plane; ++i)
+  // With reused pairs the temporal mean coherence is incomplete: left out (figures say so).
+  if (res.n_pairs_reused == 0) res.avg_coherence.resize(plane);
+  for (std::size_t i = 0; i < res.avg_coherence.size(); ++i)
     res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
                                                                static_cast<double>(coh_cnt[i]))
                                           : std::numeric_limits<float>::quiet_NaN();
@@ -258,6 +302,41 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     g.c0 = bounds[g.k0];
     g.c1 = bounds[g.k1];
   }
+  // Pairs reused from an earlier run have no energy in the plane yet: read the columns the cuts
+  // look at (the two segments either side of each sub-swath boundary) for those pairs.
+  if (res.n_pairs_reused > 0 && groups.size() > 1) {
+    std::vector<std::pair<std::size_t, std::size_t>> windows;  // merged column windows [lo, hi)
+    for (std::size_t g = 0; g + 1 < groups.size(); ++g) {
+      const std::size_t lo = bounds[std::max(groups[g].k0, groups[g].k1 - 1)];
+      const std::size_t hi = bounds[std::min(groups[g + 1].k1, groups[g + 1].k0 + 1)];
+      if (!windows.empty() && lo <= windows.back().second) windows.back().second = std::max(windows.back().second, hi);
+      else windows.emplace_back(lo, hi);
+    }
+    std::vector<float> u, c;
+    for (const auto& [lo, hi] : windows) {
+      const std::size_t w = hi - lo;
+      const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs(dsets, w, params.block_bytes));
+      for (std::size_t q = 0; q < np;) {
+        if (!reused[q] || stats[q].skipped) {
+          ++q;
+          continue;
+        }
+        std::size_t e = q + 1;
+        while (e < np && e - q < bp && reused[e] && !stats[e].skipped) ++e;
+        const auto t0 = Clock::now();
+        u.resize((e - q) * rows * w);
+        c.resize(u.size());
+        stack.read("coherence", q, e, x0 + lo, x0 + hi, c.data());
+        stack.read("unwrapPhase", q, e, x0 + lo, x0 + hi, u.data());
+        t_read += seconds_since(t0);
+        for (std::size_t i = 0; i < e - q; ++i)
+          robust::energy_columns(u.data() + i * rows * w, c.data() + i * rows * w, rows, w, kCohFloor, cols, lo,
+                                 esum.data(), ecnt.data());
+        q = e;
+      }
+    }
+  }
+  auto mean_energy = [&](std::size_t i) { return robust::energy_rad2(esum[i]) / ecnt[i]; };
   auto seam_evidence = [&](const std::vector<std::size_t>& seams, std::size_t x) {
     double e = 0;
     for (auto s : seams) {
@@ -265,13 +344,13 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       int nin = 0, nbg = 0;
       for (long long r = static_cast<long long>(s) - 1; r <= static_cast<long long>(s) + 1; ++r)
         if (r >= 1 && r < static_cast<long long>(rows) && ecnt[static_cast<std::size_t>(r) * cols + x] > 0) {
-          in += esum[static_cast<std::size_t>(r) * cols + x] / ecnt[static_cast<std::size_t>(r) * cols + x];
+          in += mean_energy(static_cast<std::size_t>(r) * cols + x);
           ++nin;
         }
       for (long long d = 4; d <= 10; ++d)
         for (long long r : {static_cast<long long>(s) - d, static_cast<long long>(s) + d})
           if (r >= 1 && r < static_cast<long long>(rows) && ecnt[static_cast<std::size_t>(r) * cols + x] > 0) {
-            bg += esum[static_cast<std::size_t>(r) * cols + x] / ecnt[static_cast<std::size_t>(r) * cols + x];
+            bg += mean_energy(static_cast<std::size_t>(r) * cols + x);
             ++nbg;
           }
       if (nin > 0 && nbg > 0) e += in / nin - bg / nbg;
@@ -558,6 +637,9 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   res.timings_s["compute"] = t_compute;
   res.timings_s["analyse"] = seconds_since(t_analyse);
   res.timings_s["total"] = seconds_since(t_total);
+  res.n_segments = K;  // for the catalogue (incremental runs)
+  res.seg_grad_sum_rad = std::move(seg_sum);
+  res.seg_grad_cnt = std::move(seg_cnt);
   return res;
 }
 

@@ -6,6 +6,9 @@
 
 namespace pjd {
 
-DetectResult detect_robust(const Stack& stack, const DetectParams& params, const ProgressFn& progress);
+/// `reuse`: per-pair profiles of an earlier run (published and segment profiles); those pairs
+/// are not read, except for the columns around a cut between merged sub-swaths.
+DetectResult detect_robust(const Stack& stack, const DetectParams& params, const ProgressFn& progress,
+                           const ProfileCache* reuse = nullptr);
 
 }  // namespace pjd

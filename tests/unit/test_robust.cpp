@@ -414,3 +414,50 @@ TEST_CASE("robust detect: a stack without jumps has no seam and still records", 
   auto c = pjd::Catalog::open(dir.path() / "c.gpkg");
   CHECK(c.record_run(stack, r) > 0);
 }
+
+TEST_CASE("robust detect on a grown stack: reused profiles give the full run's result to the bit",
+          "[robust][detect][catalog]") {
+  // Two merged sub-swaths, so the column cut between them (which needs the reused pairs'
+  // gradients around the boundary) is exercised too.
+  pjd::test::TempDir dir("robust_reuse");
+  pjd::SimParams sp = pjd::sim_preset("small");
+  sp.seed = 3;
+  sp.n_subswaths = 2;
+  sp.width = 200;
+  sp.threads = 2;
+  pjd::simulate(dir.path() / "s", sp);
+  const auto stack = pjd::Stack::open(dir.path() / "s");
+  pjd::DetectParams p;
+  p.method = "robust";
+  p.threads = 2;
+  const auto full = pjd::detect(stack, p);
+  REQUIRE(full.subswaths.size() == 2);
+  REQUIRE(full.n_segments > 0);
+  REQUIRE(full.seg_grad_sum_rad.size() == full.pairs.size() * full.length * full.n_segments);
+
+  auto c = pjd::Catalog::open(dir.path() / "c.gpkg");
+  c.record_run(stack, full);
+  const auto id = c.find_stack(pjd::fingerprint_stack(stack).identity);
+  REQUIRE(id);
+  auto cache = c.load_profiles(*id, full.x0, full.x1, full.params.cmin);
+  REQUIRE(cache.size() == full.pairs.size());
+  for (const auto& [name, prof] : cache) CHECK(prof.n_segments == full.n_segments);
+  // The stack "grew" by its last 15 pairs: they are not in the cache.
+  for (std::size_t i = full.pairs.size() - 15; i < full.pairs.size(); ++i) cache.erase(full.pairs[i].pair);
+
+  const auto inc = pjd::detect(stack, p, {}, &cache);
+  CHECK(inc.n_pairs_reused == full.pairs.size() - 15);
+  CHECK(inc.avg_coherence.empty());  // incomplete with reused pairs: not drawn
+  auto doc = [](const pjd::DetectResult& r) {
+    auto j = pjd::to_json(r);
+    j.erase("timings_s");
+    j.erase("n_pairs_reused");
+    return j;
+  };
+  CHECK(doc(inc) == doc(full));
+  CHECK(inc.seg_grad_sum_rad == full.seg_grad_sum_rad);
+
+  // Published profiles alone (no segment profiles) are not enough for robust: read again.
+  for (auto& [name, prof] : cache) prof.n_segments = 0;
+  CHECK(pjd::detect(stack, p, {}, &cache).n_pairs_reused == 0);
+}

@@ -108,6 +108,10 @@ struct PairProfile {
   std::vector<double> intensity_pct;   ///< per row, as Profiles
   std::vector<std::int16_t> counts;
   std::vector<double> median_grad_mm;
+  /// Robust method: gradient sums (rad) and cell counts per row and column segment
+  /// (rows x n_segments); empty when the earlier run was published.
+  std::size_t n_segments = 0;
+  std::vector<float> seg_grad_sum_rad, seg_grad_cnt;
 };
 /// Reusable profiles by pair name (YYYYMMDD_yyyymmdd).
 using ProfileCache = std::map<std::string, PairProfile>;
@@ -152,6 +156,10 @@ struct DetectResult {
   std::string n_burst_source;          ///< how the burst count was decided, in words
   std::vector<SubswathRange> subswaths;        ///< sub-swaths found (one when not merged)
   std::vector<DateMisregistration> dates;      ///< per-date misregistration, date order
+  /// Per-pair gradient profiles per column segment ((pairs x rows x n_segments), as
+  /// PairProfile), for the catalogue's incremental runs. In memory only; empty with --pair.
+  std::size_t n_segments = 0;
+  std::vector<float> seg_grad_sum_rad, seg_grad_cnt;
 };
 
 /// Checks parameters against the stack before any work: B >= 2, radar coordinates,
