@@ -24,3 +24,10 @@ INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_
   ('pjd_stack_segments', 'attributes', 'pjd_stack_segments',
    'Per-stack gradient profiles of each pair per column segment (robust method)',
    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+
+-- Robust runs on merged sub-swaths: which sub-swath each seam belongs to (index into the
+-- run's sub-swaths), and the sub-swaths themselves as a JSON array of {name, x0, x1, n_burst,
+-- seam_spacing_rows, jump_rad_per_px}, so that maps drawn from the catalogue put each seam on
+-- its own columns.
+ALTER TABLE pjd_run_seams ADD COLUMN subswath INTEGER;
+ALTER TABLE pjd_runs ADD COLUMN subswaths_json TEXT;

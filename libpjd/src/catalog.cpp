@@ -428,8 +428,20 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         dins.bind(6, d.jump_sigma_mm).bind(7, d.n_pairs).bind(8, d.excluded);
         dins.run();
       }
-      Statement src = impl_->stmt("UPDATE pjd_runs SET n_burst_source = ?2 WHERE id = ?1");
-      src.bind(1, run_id).bind(2, result.n_burst_source).run();
+      Statement src = impl_->stmt("UPDATE pjd_runs SET n_burst_source = ?2, subswaths_json = ?3 WHERE id = ?1");
+      nlohmann::json sw = nlohmann::json::array();
+      for (const auto& x : result.subswaths)
+        sw.push_back({{"name", x.name}, {"x0", x.x0}, {"x1", x.x1}, {"n_burst", x.n_burst},
+                      {"seam_spacing_rows", std::isfinite(x.seam_spacing_rows) ? nlohmann::json(x.seam_spacing_rows)
+                                                                                : nlohmann::json(nullptr)},
+                      {"jump_rad_per_px", std::isfinite(x.jump_rad_per_px) ? nlohmann::json(x.jump_rad_per_px)
+                                                                            : nlohmann::json(nullptr)}});
+      src.bind(1, run_id).bind(2, result.n_burst_source).bind(3, sw.dump()).run();
+      Statement seam_sw = impl_->stmt("UPDATE pjd_run_seams SET subswath = ?3 WHERE run_id = ?1 AND seam_index = ?2");
+      for (std::size_t i = 0; i < result.seams.size(); ++i) {
+        seam_sw.reset();
+        seam_sw.bind(1, run_id).bind(2, i).bind(3, result.seams[i].subswath).run();
+      }
     }
     Statement date_ins = impl_->stmt("INSERT INTO pjd_run_excluded_dates (run_id, date) VALUES (?1, ?2)");
     for (const auto& d : result.excluded_dates) {
@@ -600,10 +612,27 @@ DetectResult Catalog::load_result(std::int64_t run_id) const {
   }
   {
     Statement s = impl_->stmt(
-        "SELECT row, votes, median_jump_mm FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index");
+        "SELECT row, votes, median_jump_mm, subswath FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index");
     s.bind(1, run_id);
-    while (s.step())
+    while (s.step()) {
       r.seams.push_back({static_cast<std::size_t>(s.int64(0)), static_cast<std::size_t>(s.int64(1)), s.real(2)});
+      if (!s.is_null(3)) r.seams.back().subswath = static_cast<std::size_t>(s.int64(3));
+    }
+  }
+  {
+    Statement s = impl_->stmt("SELECT subswaths_json FROM pjd_runs WHERE id = ?1");
+    s.bind(1, run_id);
+    if (s.step() && !s.is_null(0))
+      for (const auto& x : nlohmann::json::parse(s.text(0))) {
+        SubswathRange sw;
+        sw.name = x.value("name", std::string());
+        sw.x0 = x.value("x0", std::size_t(0));
+        sw.x1 = x.value("x1", std::size_t(0));
+        sw.n_burst = x.value("n_burst", 0);
+        sw.seam_spacing_rows = json_num(x, "seam_spacing_rows");
+        sw.jump_rad_per_px = json_num(x, "jump_rad_per_px");
+        r.subswaths.push_back(sw);
+      }
   }
   {
     Statement s = impl_->stmt("SELECT date FROM pjd_run_excluded_dates WHERE run_id = ?1 ORDER BY date");

@@ -217,6 +217,16 @@ std::vector<BurstExtent> burst_extents(std::size_t length, const std::vector<Sea
   return out;
 }
 
+/// The stack columns a seam is drawn over: its sub-swath's when the result has merged
+/// sub-swaths (robust), else the analysed columns.
+std::pair<std::size_t, std::size_t> seam_columns(const DetectResult& result, const SeamRow& s) {
+  if (result.subswaths.size() > 1 && s.subswath < result.subswaths.size()) {
+    const auto& sw = result.subswaths[s.subswath];
+    if (sw.x0 < sw.x1 && sw.x1 <= result.width) return {sw.x0, sw.x1};
+  }
+  return {result.x0, result.x1};
+}
+
 std::size_t pairs_above_threshold(const DetectResult& result) {
   std::size_t n = 0;
   for (const auto& p : result.pairs)
@@ -338,12 +348,14 @@ std::vector<Layer> build_layers(const DetectResult& result, const Geometry& g, c
                       {"votes", "votes", OFTInteger},
                       {"median_jump_mm", "med_jmp_mm", OFTReal},
                       {"n_pairs_above_thr", "n_above", OFTInteger},
-                      {"method", "method", OFTString}};
+                      {"method", "method", OFTString},
+                      {"subswath", "subswath", OFTString}};
       const long long above = static_cast<long long>(pairs_above_threshold(result));
       if (result.seams.empty()) warnings.push_back("no seams in the result: the seams layer is empty");
       for (std::size_t i = 0; i < result.seams.size(); ++i) {
         const SeamRow& s = result.seams[i];
-        const auto parts = seam_line_parts(g, s.row, result.x0, result.x1, options.tolerance_m);
+        const auto [c0, c1] = seam_columns(result, s);
+        const auto parts = seam_line_parts(g, s.row, c0, c1, options.tolerance_m);
         if (parts.empty()) {
           warnings.push_back("seam " + std::to_string(i + 1) + " (row " + std::to_string(s.row) +
                              ") has no valid latitude/longitude in the analysed columns: left out");
@@ -358,30 +370,53 @@ std::vector<Layer> build_layers(const DetectResult& result, const Geometry& g, c
                     Value{static_cast<long long>(s.votes)},
                     std::isfinite(s.median_grad_mm) ? Value{s.median_grad_mm} : Value{},
                     Value{above},
-                    Value{result.params.method}};
+                    Value{result.params.method},
+                    s.subswath < result.subswaths.size() ? Value{result.subswaths[s.subswath].name} : Value{}};
         layer.features.push_back(std::move(f));
       }
     } else if (name == "bursts") {
       layer.type = wkbPolygon;
       layer.fields = {{"stack", "stack", OFTString},     {"run", "run", OFTString},
                       {"burst_index", "burst_idx", OFTInteger}, {"row_first", "row_first", OFTInteger},
-                      {"row_last", "row_last", OFTInteger},     {"n_rows", "n_rows", OFTInteger}};
-      for (const auto& b : burst_extents(result.length, result.seams)) {
-        const LinePart ring = outline_ring(g, b.row_first, b.row_last + 1, result.x0, result.x1, options.tolerance_m);
-        if (ring.empty()) {
-          warnings.push_back("burst " + std::to_string(b.index) + " (rows " + std::to_string(b.row_first) + "-" +
-                             std::to_string(b.row_last) + ") has no outline (too small or no valid cells): left out");
-          continue;
+                      {"row_last", "row_last", OFTInteger},     {"n_rows", "n_rows", OFTInteger},
+                      {"subswath", "subswath", OFTString}};
+      // Merged sub-swaths (robust): each has its own bursts, over its own columns.
+      struct Part {
+        std::size_t x0, x1;
+        std::vector<SeamRow> seams;
+        Value name;
+      };
+      std::vector<Part> sw_parts;
+      if (result.subswaths.size() > 1) {
+        for (std::size_t k = 0; k < result.subswaths.size(); ++k) {
+          Part part{result.subswaths[k].x0, result.subswaths[k].x1, {}, Value{result.subswaths[k].name}};
+          for (const auto& s : result.seams)
+            if (s.subswath == k) part.seams.push_back(s);
+          sw_parts.push_back(std::move(part));
         }
-        Feature f;
-        f.geometry = proj.polygon(ring);
-        f.values = {stack,
-                    run,
-                    Value{static_cast<long long>(b.index)},
-                    Value{static_cast<long long>(b.row_first)},
-                    Value{static_cast<long long>(b.row_last)},
-                    Value{static_cast<long long>(b.row_last - b.row_first + 1)}};
-        layer.features.push_back(std::move(f));
+      } else {
+        sw_parts.push_back({result.x0, result.x1, result.seams,
+                            result.subswaths.empty() ? Value{} : Value{result.subswaths[0].name}});
+      }
+      for (const auto& part : sw_parts) {
+        for (const auto& b : burst_extents(result.length, part.seams)) {
+          const LinePart ring = outline_ring(g, b.row_first, b.row_last + 1, part.x0, part.x1, options.tolerance_m);
+          if (ring.empty()) {
+            warnings.push_back("burst " + std::to_string(b.index) + " (rows " + std::to_string(b.row_first) + "-" +
+                               std::to_string(b.row_last) + ") has no outline (too small or no valid cells): left out");
+            continue;
+          }
+          Feature f;
+          f.geometry = proj.polygon(ring);
+          f.values = {stack,
+                      run,
+                      Value{static_cast<long long>(b.index)},
+                      Value{static_cast<long long>(b.row_first)},
+                      Value{static_cast<long long>(b.row_last)},
+                      Value{static_cast<long long>(b.row_last - b.row_first + 1)},
+                      part.name};
+          layer.features.push_back(std::move(f));
+        }
       }
     } else {  // footprint
       layer.type = wkbPolygon;
@@ -620,11 +655,14 @@ std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g
         l = ds->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(&geographic), layer.type, opts);
         CSLDestroy(opts);
         if (!l) throw_io(where, "cannot create layer '" + name + "': " + gdal_message());
-        for (const auto& field : layer.fields) {
-          OGRFieldDefn def(field.name.c_str(), field.type);
-          if (l->CreateField(&def) != OGRERR_NONE)
-            throw_io(where, "cannot create field '" + field.name + "': " + gdal_message());
-        }
+      }
+      // Fields are filled by position; fields added by later pjd versions come last, so an
+      // older catalogue's layer gets them appended.
+      for (const auto& field : layer.fields) {
+        if (l->GetLayerDefn()->GetFieldIndex(field.name.c_str()) >= 0) continue;
+        OGRFieldDefn def(field.name.c_str(), field.type);
+        if (l->CreateField(&def) != OGRERR_NONE)
+          throw_io(where, "cannot create field '" + field.name + "': " + gdal_message());
       }
       l->SetAttributeFilter(("run = '" + options.run + "'").c_str());
       std::vector<GIntBig> old;

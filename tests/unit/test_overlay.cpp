@@ -16,7 +16,11 @@
 
 #include "helpers.hpp"
 #include "pjd/error.hpp"
+#include "pjd/catalog.hpp"
+#include "pjd/detect.hpp"
 #include "pjd/overlay.hpp"
+#include "pjd/simulate.hpp"
+#include "pjd/stack.hpp"
 #include "test_config.hpp"
 
 namespace fs = std::filesystem;
@@ -703,4 +707,50 @@ TEST_CASE("QGIS styles are well-formed QML for the layers' attributes", "[overla
     CHECK(root.rfind("qgis ", 0) == 0);
     if (std::string(name) == "seams.qml") CHECK(root == "qgis graduatedSymbol median_jump_mm\n");
   }
+}
+
+TEST_CASE("merged sub-swaths (robust): each seam and burst is drawn over its own sub-swath's columns, "
+          "also from the catalogue", "[overlay][robust]") {
+  pjd::test::TempDir tmp("overlay_merged");
+  pjd::SimParams sp = pjd::sim_preset("small");
+  sp.seed = 3;
+  sp.n_subswaths = 2;
+  sp.width = 200;
+  sp.threads = 2;
+  pjd::simulate(tmp.path() / "s", sp);
+  const auto stack = pjd::Stack::open(tmp.path() / "s");
+  pjd::DetectParams p;
+  p.method = "robust";
+  p.threads = 2;
+  const auto r = pjd::detect(stack, p);
+  REQUIRE(r.subswaths.size() == 2);
+  auto cat = pjd::Catalog::open(tmp.path() / "c.gpkg");
+  const auto run = cat.record_run(stack, r);
+  const auto back = cat.load_result(run);  // what `pjd overlay --catalog F --run R` draws
+  REQUIRE(back.subswaths.size() == 2);
+  CHECK(back.subswaths[1].x0 == r.subswaths[1].x0);
+  REQUIRE(back.seams.size() == r.seams.size());
+  for (std::size_t i = 0; i < r.seams.size(); ++i) CHECK(back.seams[i].subswath == r.seams[i].subswath);
+
+  const Geometry g = pjd::read_geometry(tmp.path() / "s" / "inputs" / "geometryRadar.h5");
+  OverlayOptions o;
+  o.tolerance_m = 0;
+  o.layers = {"seams", "bursts"};
+  const auto out = tmp.path() / "seams.gpkg";
+  pjd::write_overlay(back, g, o, out);
+  const auto feats = features_of(out, "seams");
+  REQUIRE(feats.size() == r.seams.size());
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < feats.size(); ++i) {
+    const auto& sw = r.subswaths[r.seams[i].subswath];
+    CHECK(feats[i]["properties"]["subswath"] == sw.name);
+    names.insert(feats[i]["properties"]["subswath"].get<std::string>());
+    CHECK(feats[i]["geometry"]["coordinates"][0].size() == sw.x1 - sw.x0);  // one vertex per column
+    const auto& v0 = feats[i]["geometry"]["coordinates"][0][0];
+    CHECK(v0[0].get<double>() == double(g.longitude_deg[r.seams[i].row * g.width + sw.x0]));
+  }
+  CHECK(names.size() == 2);
+  // Bursts: per sub-swath (its seams + 1 each).
+  const auto bursts = features_of(out, "bursts");
+  CHECK(bursts.size() == static_cast<std::size_t>(r.subswaths[0].n_burst + r.subswaths[1].n_burst));
 }
