@@ -370,10 +370,22 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
 
   // 2. Per sub-swath: step fits per pair and seam, then the network inversion.
   // IW index of a sub-swath: from beam_swath when it names every sub-swath ("1", "123"), else
-  // by column order; a single sub-swath of unknown name is taken as IW2 (the middle df_ovl).
+  // by column order. When the stack names more sub-swaths than were found (--sub-x on a merged
+  // stack), by where the group's columns sit across the full width (merged sub-swaths are side
+  // by side in range order, of similar widths). A single sub-swath of unknown name is taken as
+  // IW2 (the middle df_ovl).
   const auto beam = stack.attributes().get("beam_swath");
+  const bool beam_digits = !beam.empty() && std::all_of(beam.begin(), beam.end(), [](char ch) {
+    return ch >= '1' && ch <= '3';
+  });
   auto iw_of = [&](std::size_t g) {
-    if (beam.size() == groups.size() && std::isdigit(static_cast<unsigned char>(beam[g]))) return beam[g] - '1';
+    if (beam_digits && beam.size() == groups.size()) return beam[g] - '1';
+    if (beam_digits && beam.size() > groups.size() && stack.width() > 0) {
+      const double centre = static_cast<double>(x0) + 0.5 * static_cast<double>(groups[g].c0 + groups[g].c1);
+      const std::size_t k = std::min(beam.size() - 1, static_cast<std::size_t>(centre * static_cast<double>(beam.size()) /
+                                                                                static_cast<double>(stack.width())));
+      return beam[k] - '1';
+    }
     return groups.size() == 1 ? 1 : static_cast<int>(g);
   };
   struct GroupOut {

@@ -461,3 +461,29 @@ TEST_CASE("robust detect on a grown stack: reused profiles give the full run's r
   for (auto& [name, prof] : cache) prof.n_segments = 0;
   CHECK(pjd::detect(stack, p, {}, &cache).n_pairs_reused == 0);
 }
+
+TEST_CASE("robust --sub-x on a merged stack names the sub-swath by its columns (its df_ovl, so its px)",
+          "[robust][detect]") {
+  pjd::test::TempDir dir("robust_subx");
+  pjd::SimParams sp = pjd::sim_preset("small");
+  sp.seed = 2;
+  sp.n_subswaths = 3;
+  sp.width = 240;
+  sp.threads = 2;
+  pjd::simulate(dir.path(), sp);
+  const auto stack = pjd::Stack::open(dir.path());
+  REQUIRE(stack.attributes().get("beam_swath") == "123");
+  pjd::DetectParams p;
+  p.method = "robust";
+  p.threads = 2;
+  const auto all = pjd::detect(stack, p);
+  REQUIRE(all.subswaths.size() == 3);
+  for (std::size_t k : {0, 1}) {
+    INFO("sub-swath " << k);
+    p.sub_x = std::make_pair(all.subswaths[k].x0, all.subswaths[k].x1);
+    const auto one = pjd::detect(stack, p);
+    REQUIRE(one.subswaths.size() == 1);
+    CHECK(one.subswaths[0].name == all.subswaths[k].name);
+    CHECK(one.subswaths[0].jump_rad_per_px == all.subswaths[k].jump_rad_per_px);
+  }
+}
