@@ -111,6 +111,7 @@ struct ParityCase {
   std::string name;
   int n_burst = 0;
   std::vector<std::string> reference_args;
+  DetectParams params;  ///< reference_args applied (method, threads and n_burst set per run)
 };
 
 std::vector<ParityCase> read_parity_cases(const fs::path& dir) {
@@ -147,22 +148,26 @@ std::vector<ParityCase> read_parity_cases(const fs::path& dir) {
   return cases;
 }
 
+/// Checks a case's files and applies its reference_args, before any stack is simulated.
+void resolve_parity_case(ParityCase& c, const fs::path& parity, const AccuracyOptions& o) {
+  const fs::path dir = parity / c.name;
+  const fs::path truth_file = dir / "truth.json";
+  if (!fs::exists(truth_file)) throw_data(truth_file.string(), "no such file (parity case '" + c.name + "')");
+  if (c.reference_args.empty()) return;
+  if (!o.reference_args)
+    throw_usage("parity case '" + c.name + "' has reference_args but no parser for them was given");
+  c.params = o.reference_args(c.reference_args, Stack::open(dir));
+}
+
 StackAccuracy run_parity_case(const ParityCase& c, const fs::path& parity, const AccuracyOptions& o,
                               const fs::path& work) {
   const fs::path dir = parity / c.name;
   const fs::path truth_file = dir / "truth.json";
-  if (!fs::exists(truth_file)) throw_data(truth_file.string(), "no such file (parity case '" + c.name + "')");
   const auto truth = read_json_file(truth_file);
   StackAccuracy s;
   s.pair_mean_coherence = pair_mean_coherence(truth, truth_file);
-  DetectParams base;
-  if (!c.reference_args.empty()) {
-    if (!o.reference_args)
-      throw_usage("parity case '" + c.name + "' has reference_args but no parser for them was given");
-    base = o.reference_args(c.reference_args, Stack::open(dir));
-  }
   for (const auto& method : o.methods) {
-    DetectParams p = base;
+    DetectParams p = c.params;
     p.method = method;
     p.threads = o.threads;
     if (method == "published") p.n_burst = c.n_burst;  // the published method needs it by hand
@@ -371,6 +376,7 @@ AccuracyRun run_accuracy(const AccuracyOptions& o) {
   if (!o.parity.empty()) {
     if (!fs::is_directory(o.parity)) throw_data(o.parity.string(), "no such directory (the shared parity directory)");
     cases = read_parity_cases(o.parity);
+    for (auto& c : cases) resolve_parity_case(c, o.parity, o);
   }
 
   // The work directory: given, or a fresh one under the system's temporary directory.
