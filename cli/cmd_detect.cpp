@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "command.hpp"
+#include "detect_options.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/error.hpp"
@@ -23,18 +24,12 @@ namespace {
 
 struct DetectOptions {
   std::string stack_pos, stack_opt;
-  int n_burst = 0;
-  std::string method = "robust";
+  DetectParamOptions params;
   std::string out;
   std::string format = "text";
-  double pct = 0.25, cmin = 0.75, pj_thr = 5.0, date_thr_px = 0.005;
-  bool mask_avg_coh = false;
-  std::vector<long long> sub_x;
-  std::string pair;
   bool plot_ind = false;
   bool no_figures = false;
   std::string figure_format = "png";
-  unsigned threads = 0;
   std::string progress = "auto";
   std::string catalog;
   bool no_catalog = false;
@@ -112,37 +107,18 @@ std::function<int()> setup(CLI::App& sub) {
   auto o = std::make_shared<DetectOptions>();
   sub.add_option("STACK", o->stack_pos, "MintPy directory or inputs/ifgramStack.h5");
   sub.add_option("--inDir,-i,--in-dir", o->stack_opt, "Same as STACK (the reference's option)");
-  sub.add_option("-n,--n-burst", o->n_burst,
-                 "Bursts per sub-swath, >= 2 (e.g. ls reference/IW1/*.vrt | wc -l); required by the published "
-                 "method; optional with robust (estimated from the seam spacing; an override when given)");
-  sub.add_option("--method", o->method, "Detection method: published (the reference) or robust")
-      ->check(CLI::IsMember({"published", "robust"}))
-      ->capture_default_str();
-  sub.add_option("--date-thr-px", o->date_thr_px,
-                 "Robust: a date is excluded when |misregistration| exceeds this many pixels (or 3.5 robust sigmas "
-                 "of all dates, if larger)")
-      ->capture_default_str();
+  add_method_options(sub, o->params);
   sub.add_option("--out", o->out, "Output directory (default: <mintpy dir>/pj_evaluation)");
   sub.add_option("--format", o->format, "What to print on stdout")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  sub.add_option("--pct", o->pct, "Percentile of valid cells per row defining reliable rows, as a fraction (0-1)")
-      ->capture_default_str();
-  sub.add_option("--cmin", o->cmin, "Minimum coherence for a cell to count (0-1]")->capture_default_str();
-  sub.add_flag("--msk-avgCoh,--msk-avg-coh", o->mask_avg_coh,
-               "Always compare valid cells per row with the average-coherence mask");
-  sub.add_option("--pj-thr", o->pj_thr, "Accumulated phase jump (mm) at or above which a pair is excluded")
-      ->capture_default_str();
-  sub.add_option("--sub-x", o->sub_x, "Analyse columns X0..X1 only (one sub-swath of a merged stack)")
-      ->expected(2)
-      ->type_name("INT");
-  sub.add_option("--pair", o->pair, "Analyse one pair only (YYYYMMDD_yyyymmdd); outputs are prefixed with it");
+  add_tuning_options(sub, o->params);
   sub.add_flag("--plot-ind", o->plot_ind, "Also one figure per pair in OUT/figs (phase, |gradient|, intensity)");
   sub.add_flag("--no-figures", o->no_figures, "Write no figures (default: summary figures in OUT/figs)");
   sub.add_option("--figure-format", o->figure_format, "Figure file format")
       ->check(CLI::IsMember({"png", "svg", "pdf"}))
       ->capture_default_str();
-  sub.add_option("--threads", o->threads, "Worker threads (0 = every core)")->capture_default_str();
+  add_threads_option(sub, o->params);
   sub.add_option("--progress", o->progress, "Progress on stderr")
       ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
       ->capture_default_str();
@@ -158,29 +134,12 @@ std::function<int()> setup(CLI::App& sub) {
       throw_usage("give the stack once: STACK '" + o->stack_pos + "' and --inDir '" + o->stack_opt + "' differ");
     const std::string stack_path = o->stack_pos.empty() ? o->stack_opt : o->stack_pos;
     if (stack_path.empty()) throw_usage("no stack given (STACK or --inDir: a MintPy directory or ifgramStack.h5)");
-    if (o->n_burst == 0 && o->method != "robust")
+    if (o->params.n_burst == 0 && o->params.method != "robust")
       throw_usage("--n-burst must be >= 2 and is required: bursts per sub-swath (e.g. ls reference/IW1/*.vrt | wc -l)");
     auto progress = make_progress(o->progress);
 
     const Stack stack = Stack::open(stack_path);
-    DetectParams p;
-    p.n_burst = o->n_burst;
-    p.method = o->method;
-    p.pct = o->pct;
-    p.cmin = o->cmin;
-    p.mask_avg_coh = o->mask_avg_coh;
-    p.pj_thr_mm = o->pj_thr;
-    p.date_thr_px = o->date_thr_px;
-    p.threads = o->threads;
-    if (!o->pair.empty()) p.pair = o->pair;
-    if (!o->sub_x.empty()) {
-      const auto a = o->sub_x[0], b = o->sub_x[1];
-      if (a < 0 || b < 0)
-        throw_usage("--sub-x " + std::to_string(a) + " " + std::to_string(b) + " has a negative column (WIDTH " +
-                    std::to_string(stack.width()) + " of " + stack.file().string() + ": columns 0.." +
-                    std::to_string(stack.width() - 1) + ")");
-      p.sub_x = std::make_pair(static_cast<std::size_t>(a), static_cast<std::size_t>(b));
-    }
+    DetectParams p = to_detect_params(o->params, stack);
     p = validate_params(stack, p);  // fails before any output directory is touched
     if (o->plot_ind && o->no_figures) throw_usage("--plot-ind and --no-figures contradict each other");
     FigureOptions fo;
