@@ -528,6 +528,12 @@ std::vector<std::vector<std::string>> accuracy_table_rows(const AccuracyRun& run
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : run.cells) {
     bool first = true;
+    // The targets hold for mean coherence >= 0.65: the cell's coherence field, or for the
+    // parity stacks the mean coherence of their pairs.
+    const double coh = c.params.contains("coherence") && c.params["coherence"].is_number()
+                           ? c.params["coherence"].get<double>()
+                           : c.pair_mean_coherence;
+    const std::string scope = coh >= 0.65 - 1e-9 ? "" : " (coherence < 0.65: no target)";
     for (const auto& m : run.methods) {
       const auto it = c.methods.find(m);
       if (it == c.methods.end()) continue;
@@ -541,7 +547,7 @@ std::vector<std::vector<std::string>> accuracy_table_rows(const AccuracyRun& run
                       std::to_string(a.bad_dates_found) + "/" + std::to_string(a.bad_dates_true) + " (" +
                           std::to_string(a.bad_dates_false) + ")",
                       fmt(a.bursts_right_pct, "%.0f") + "%",
-                      missed.empty() ? "all met" : "missed: " + join(missed, ", ")});
+                      (missed.empty() ? "all met" : "missed: " + join(missed, ", ")) + scope});
       first = false;
     }
   }
