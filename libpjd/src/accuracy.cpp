@@ -266,6 +266,7 @@ const std::vector<AccuracyCell>& accuracy_grid_ci() {
            [](auto& c) { c.n_dates = 20; c.coherence = 0.65; c.smear_rows = 0.3; c.descending = true; }),
       cell("ci 10 bursts, no water", [](auto& c) { c.n_dates = 20; c.bursts = 10; c.water = false; }),
       cell("ci 2 sub-swaths", [](auto& c) { c.n_dates = 20; c.subswaths = 2; c.width = 200; }),
+      cell("ci scatter 0.005", [](auto& c) { c.n_dates = 20; c.scatter_px = 0.005; }),
   };
   return grid;
 }

@@ -61,9 +61,10 @@ TEST_CASE("accuracy grids: the cells of the benchmark and of CI", "[accuracy]") 
   CHECK(p.threads == 1);
   CHECK(p.n_dates == pjd::sim_preset("small").n_dates);
   const auto& ci = pjd::accuracy_grid("ci");
-  REQUIRE(ci.size() == 4);
+  REQUIRE(ci.size() == 5);
   for (const auto& c : ci) CHECK(c.sim_params(1).n_dates == 20);
   CHECK(ci[1].params_json()["orbit"] == "desc");
+  CHECK(ci[4].params_json()["scatter"] == 0.005);  // bad dates must stand out of a large scatter too
   CHECK_THROWS_AS(pjd::accuracy_grid("huge"), pjd::Error);
 }
 
@@ -182,7 +183,7 @@ TEST_CASE("robust meets the targets on the CI accuracy grid", "[accuracy][grid]"
   o.jobs = 2;
   o.work = tmp.path();
   const pjd::AccuracyRun run = pjd::run_accuracy(o);
-  REQUIRE(run.cells.size() == 4);
+  REQUIRE(run.cells.size() == 5);
   for (const auto& c : run.cells) {
     const auto& a = c.methods.at("robust");
     char line[256];
