@@ -18,6 +18,7 @@
 #include "pjd/atomic_file.hpp"
 #include "pjd/error.hpp"
 #include "pjd/outputs.hpp"
+#include "json_file.hpp"
 
 namespace pjd {
 namespace fs = std::filesystem;
@@ -37,15 +38,6 @@ AccuracyCell cell(std::string name, F&& change) {
   return c;
 }
 
-nlohmann::json read_json_file(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw_data(file.string(), "cannot be read");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw_data(file.string(), std::string("is not valid JSON: ") + e.what());
-  }
-}
 
 /// Mean of the truth's mean_coherence over the pairs that are not low-coherence.
 double pair_mean_coherence(const nlohmann::json& truth, const fs::path& file) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "pjd/error.hpp"
+#include "json_file.hpp"
 #include "robust.hpp"
 
 namespace pjd {
@@ -17,15 +18,6 @@ struct TruthSubswath {
   std::vector<std::size_t> rows;
 };
 
-nlohmann::json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw_data(file.string(), "cannot be read");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw_data(file.string(), std::string("is not valid JSON: ") + e.what());
-  }
-}
 
 std::size_t overlap(std::size_t a0, std::size_t a1, std::size_t b0, std::size_t b1) {
   const std::size_t lo = std::max(a0, b0), hi = std::min(a1, b1);
@@ -218,8 +210,8 @@ EvalScore evaluate_files(const std::filesystem::path& truth, const std::filesyst
   }
   if (!fs::exists(tf)) throw_data(tf.string(), "no such truth file");
   if (!fs::exists(rf)) throw_data(rf.string(), "no such result (summary.json)");
-  const auto r = result_from_json(read_json(rf), rf.string());
-  return evaluate(read_json(tf), r, tf.string());
+  const auto r = result_from_json(read_json_file(rf), rf.string());
+  return evaluate(read_json_file(tf), r, tf.string());
 }
 
 nlohmann::json to_json(const EvalScore& s) {

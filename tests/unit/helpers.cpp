@@ -21,8 +21,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-static std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

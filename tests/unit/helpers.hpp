@@ -25,6 +25,9 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+/// The whole content of a file (binary), "" if it cannot be read.
+std::string slurp(const std::filesystem::path& p);
+
 /// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
 RunResult run_pjd(const std::string& args);
 

@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using pjd::test::slurp;
 
 pjd::StackAccuracy stack_with(std::size_t seams_true, std::size_t seams_found, std::size_t n_ramp, double rmse,
                               double bias, std::size_t tp, std::size_t fp, std::size_t fn, bool bursts_right) {

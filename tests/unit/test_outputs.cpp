@@ -72,12 +72,7 @@ pjd::DetectResult sample() {
   return r;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using pjd::test::slurp;
 
 std::vector<std::string> leftovers(const fs::path& dir) {
   std::vector<std::string> v;
