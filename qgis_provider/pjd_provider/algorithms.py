@@ -230,6 +230,9 @@ class DetectAlgorithm(PjdAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink('PAIRS', 'Pairs', QgsProcessing.TypeVector))
         self.addParameter(QgsProcessingParameterFeatureSink(
             'EXCLUDED_DATES', 'Excluded dates', QgsProcessing.TypeVector))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            'DATES', 'Per-date misregistration (robust method)', QgsProcessing.TypeVector, optional=True,
+            createByDefault=True))
         self.addOutput(QgsProcessingOutputFile('SUMMARY_JSON', 'summary.json'))
         self.addOutput(QgsProcessingOutputNumber('RUN_ID', 'Catalogue run id'))
         self.addOutput(QgsProcessingOutputNumber('SEAM_COUNT', 'Seam lines'))
@@ -280,12 +283,18 @@ class DetectAlgorithm(PjdAlgorithm):
             else:
                 date_cols, date_rows = ['date'], [{'date': d} for d in doc.get('excluded_dates', [])]
             dates_dest = tables.write_table(self, parameters, 'EXCLUDED_DATES', context, date_cols, date_rows)
+
+            # Robust runs: every date's azimuth misregistration (px, and the LOS jump per seam in mm).
+            misreg_cols = ['date', 'misreg_px', 'sigma_px', 'jump_mm', 'jump_sigma_mm', 'n_pairs', 'excluded']
+            misreg_rows = [{c: d.get(c) for c in misreg_cols} for d in doc.get('dates', [])]
+            misreg_dest = tables.write_table(self, parameters, 'DATES', context, misreg_cols, misreg_rows,
+                                             optional=True)
         except BaseException:
             cleanup.undo()
             raise
         feedback.setProgress(100)
         return {'OUTPUT_FOLDER': out_dir, 'SEAMS': seams_dest, 'PAIRS': pairs_dest, 'EXCLUDED_DATES': dates_dest,
-                'SUMMARY_JSON': summary, 'RUN_ID': run_id, 'SEAM_COUNT': n_seams}
+                'DATES': misreg_dest, 'SUMMARY_JSON': summary, 'RUN_ID': run_id, 'SEAM_COUNT': n_seams}
 
 
 class CatalogQueryAlgorithm(PjdAlgorithm):

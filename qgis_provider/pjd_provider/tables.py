@@ -37,12 +37,15 @@ def table_fields(columns, rows):
     return fields, types
 
 
-def write_table(alg, parameters, key, context, columns, rows, feedback=None):
-    """Writes rows into the table (no geometry) sink `key`; returns its destination id."""
+def write_table(alg, parameters, key, context, columns, rows, feedback=None, optional=False):
+    """Writes rows into the table (no geometry) sink `key`; returns its destination id, or None
+    for an optional sink the user chose to skip."""
     fields, types = table_fields(columns, rows)
     sink, dest = alg.parameterAsSink(parameters, key, context, fields, QgsWkbTypes.NoGeometry,
                                      QgsCoordinateReferenceSystem())
     if sink is None:
+        if optional:
+            return None
         raise QgsProcessingException(alg.invalidSinkError(parameters, key))
     for r in rows:
         f = QgsFeature(fields)

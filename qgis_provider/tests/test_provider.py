@@ -114,7 +114,7 @@ def detected(stack, session_tmp):
     catalog = os.path.join(session_tmp, 'catalog.gpkg')
     params = dict(DETECT_SETTINGS, STACK=stack, CATALOG=catalog, OUTPUT_FOLDER=os.path.join(out, 'result'),
                   SEAMS=os.path.join(out, 'seams.gpkg'), PAIRS=os.path.join(out, 'pairs.gpkg'),
-                  EXCLUDED_DATES=os.path.join(out, 'dates.csv'))
+                  EXCLUDED_DATES=os.path.join(out, 'dates.csv'), DATES=os.path.join(out, 'misreg.csv'))
     os.makedirs(out)
     results, feedback, context = run('pjd:detect', params)
     return dict(results=results, feedback=feedback, context=context, catalog=catalog, params=params,
@@ -149,6 +149,20 @@ def test_detect_outputs_agree_with_pjd(detected):
     assert got_dates == sorted(summary['excluded_dates']) and got_dates
     assert got_dates == sorted(str(d['date']) for d in
                                pjd_json('catalog', 'dates', '--run', run_id, '--catalog', catalog)['rows'])
+
+
+def test_detect_dates_table_holds_every_dates_misregistration(detected):
+    """The default (robust) method's per-date misregistration comes out as a table."""
+    r, summary = detected['results'], detected['summary']
+    assert summary['params']['method'] == 'robust'
+    dates = layer(r['DATES'])
+    assert dates.isValid()
+    rows = {str(f['date']): f for f in features(dates)}
+    assert sorted(rows) == sorted(d['date'] for d in summary['dates']) and len(rows) > 2
+    for d in summary['dates']:
+        assert float(rows[d['date']]['misreg_px']) == pytest.approx(d['misreg_px'])
+    flagged = sorted(k for k, f in rows.items() if str(f['excluded']).lower() in ('true', '1'))
+    assert flagged == sorted(summary['excluded_dates'])
 
 
 def test_detect_writes_summary_and_records_the_run(detected):
