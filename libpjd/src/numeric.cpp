@@ -101,25 +101,51 @@ T nanstd(const T* a, std::size_t n, std::vector<T>& scratch) {
 }
 
 double percentile_linear(double* v, std::size_t n, double q) {
-  if (n == 0) return kNaN;
-  const double virt = static_cast<double>(n - 1) * q;
-  const double prev_f = std::floor(virt);
-  const double gamma = virt - prev_f;
-  std::size_t prev, next;
-  if (virt >= static_cast<double>(n - 1)) {
-    prev = next = n - 1;
-  } else if (virt < 0) {
-    prev = next = 0;
-  } else {
-    prev = static_cast<std::size_t>(prev_f);
-    next = prev + 1;
+  return percentile_linear_with(n, q, [&](std::size_t k) { return select_adjacent(v, n, k); });
+}
+
+float bucket_lowest(std::uint32_t b) {
+  const std::uint32_t key = b << 16;
+  const std::uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x == x ? x : -std::numeric_limits<float>::infinity();
+}
+
+float bucket_highest(std::uint32_t b) {
+  const std::uint32_t key = (b << 16) | 0xffffu;
+  const std::uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x == x ? x : std::numeric_limits<float>::infinity();
+}
+
+void BucketHistogram::finish() {
+  start.resize(kBuckets + 1);
+  std::size_t s = 0;
+  for (std::uint32_t b = 0; b < kBuckets; ++b) {
+    start[b] = s;
+    s += count[b];
   }
-  const auto [a, b_next] = select_adjacent(v, n, prev);
-  const double b = next != prev ? b_next : a;
-  // numpy's _lerp
-  const double diff = b - a;
-  if (gamma >= 0.5) return b - diff * (1 - gamma);
-  return a + diff * gamma;
+  start[kBuckets] = s;
+  total = s;
+}
+
+std::uint32_t BucketHistogram::bucket_of_rank(std::size_t k) const {
+  // The last bucket whose start is <= k and that holds values.
+  std::uint32_t b = static_cast<std::uint32_t>(std::upper_bound(start.begin(), start.begin() + kBuckets, k) -
+                                               start.begin()) - 1;
+  while (count[b] == 0) --b;  // empty buckets share the start of the next one
+  return b;
+}
+
+std::pair<float, float> select_in_buckets(std::vector<float>& vals, std::size_t first, std::size_t k,
+                                          std::size_t k1) {
+  const std::size_t kk = k - first;
+  std::nth_element(vals.begin(), vals.begin() + static_cast<std::ptrdiff_t>(kk), vals.end());
+  const float a = vals[kk];
+  if (k1 == k) return {a, a};
+  return {a, *std::min_element(vals.begin() + static_cast<std::ptrdiff_t>(kk) + 1, vals.end())};
 }
 
 double nanpercentile(const double* a, std::size_t n, double pct, std::vector<double>& scratch) {

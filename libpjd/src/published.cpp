@@ -21,71 +21,260 @@ double stat_f32(float x) { return static_cast<double>(num::round_dec_f32(x, 2));
 std::size_t n_pairs_of(const std::vector<double>& a, std::size_t rows) { return rows ? a.size() / rows : 0; }
 }  // namespace
 
+namespace {
+
+/// The coherence as step 2 leaves it: 0 -> NaN.
+inline float masked_coh(float c) { return c == 0.0f ? kNaNf : c; }
+/// The phase as step 2 leaves it: NaN where coherence < cmin (compared in float32), then 0 -> NaN.
+inline float masked_unw(float u, float c, float cminf) {
+  const float v = c < cminf ? kNaNf : u;
+  return v == 0.0f ? kNaNf : v;
+}
+
+/// Values of buckets [lo, hi] of `vals` (n of them, NaN skipped) into out.
+inline void gather_buckets(const float* vals, std::size_t n, std::uint32_t lo, std::uint32_t hi,
+                           std::vector<float>& out) {
+  const std::uint32_t span = hi - lo;
+  for (std::size_t i = 0; i < n; ++i)
+    if (num::float_bucket(vals[i]) - lo <= span) out.push_back(vals[i]);
+}
+
+}  // namespace
+
+// Steps 2-9 in four passes over the pair, without a float64 copy of the gradient:
+//  A. mask, |difference| f (float32, stored), histograms of f and of the coherence, and the
+//     coherence sum; B. the values of the histogram buckets that hold the order statistics
+//     needed (the 99th percentile of the gradient, the coherence median) and the coherence
+//     variance sum; C. the buckets of the gradient median and the gradient sum; D. per row.
+// The gradient in mm is g = h(f) = double(f) * phase2range * 1000, non-decreasing in f, so
+// its order statistics are h of those of f, and the cells step 5 keeps (g <= P99) are the
+// lowest ranks of f. Every sum is numpy's pairwise sum over the whole plane, in numpy's
+// order (PairwiseStream), so the results are those of the reference arithmetic bit for bit.
 PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& s) {
   const std::size_t n = rows * cols;
-  s.unw.resize(n);
-  s.coh.resize(n);
-  // Step 2, in one pass: the comparison is float32 (numpy casts the Python float to the
-  // array's type); then coherence 0 and phase 0 become no-data.
   const float cminf = static_cast<float>(cmin);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float c = coh[i];
-    const float u = c < cminf ? kNaNf : unw[i];
-    s.coh[i] = c == 0.0f ? kNaNf : c;
-    s.unw[i] = u == 0.0f ? kNaNf : u;
-  }
   // Steps 3-4: |diff| in float32, widened, then * phase2range, * 1000 in float64.
   const double phase2range = wavelength_m / (4.0 * std::numbers::pi);
-  // One pass: rows 0, 1, Y-2, Y-1 are no-data; the others |diff| * phase2range * 1000
-  // (two multiplications, in that order, as numpy does them in place).
-  s.g.resize(n);
-  for (std::size_t r = 0; r < rows; ++r) {
-    double* gr = s.g.data() + r * cols;
-    if (r < 2 || r + 2 >= rows) {
-      std::fill(gr, gr + cols, kNaN);
-      continue;
-    }
-    const float* cur = s.unw.data() + r * cols;
-    const float* prev = cur - cols;
-    for (std::size_t c = 0; c < cols; ++c) {
-      double v = static_cast<double>(std::fabs(cur[c] - prev[c]));
-      v *= phase2range;
-      v *= 1000;
-      gr[c] = v;
+  auto h = [phase2range](float f) {
+    double v = static_cast<double>(f);
+    v *= phase2range;
+    v *= 1000;
+    return v;
+  };
+  auto has_grad = [rows](std::size_t r) { return r >= 2 && r + 2 < rows; };
+
+  // Pass A.
+  s.f.resize(n);
+  s.row.resize(cols);
+  s.drow.resize(cols);
+  s.fhist.clear();
+  s.chist.clear();
+  s.fsum.reset(n);
+  {
+    std::uint32_t* fh = s.fhist.count.data();
+    std::uint32_t* ch = s.chist.count.data();
+    float* row = s.row.data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* cr = coh + r * cols;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const float v = masked_coh(cr[c]);
+        ++ch[num::float_bucket(v)];
+        row[c] = std::isnan(v) ? 0.0f : v;
+      }
+      s.fsum.add(row, cols);
+      float* fr = s.f.data() + r * cols;
+      if (!has_grad(r)) {
+        std::fill(fr, fr + cols, kNaNf);
+        continue;
+      }
+      const float* ur = unw + r * cols;
+      const float* up = ur - cols;
+      const float* cp = cr - cols;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const float f = std::fabs(masked_unw(ur[c], cr[c], cminf) - masked_unw(up[c], cp[c], cminf));
+        fr[c] = f;
+        ++fh[num::float_bucket(f)];
+      }
     }
   }
-  // Step 5: outliers above the 99th percentile.
-  const double p99 = num::nanpercentile(s.g.data(), n, 99.0, s.dtmp);
-  for (auto& v : s.g)
-    if (v > p99) v = kNaN;
-  // Step 6.
+  s.fhist.finish();
+  s.chist.finish();
+  const std::size_t nf = s.fhist.total, nc = s.chist.total;
+  // np.nanmean of the coherence (float32 sum, the division in float64).
+  const float c_mean = static_cast<float>(static_cast<double>(s.fsum.sum()) / static_cast<double>(nc));
+
+  // Pass B: order statistics (k, k1) are looked up in the buckets [lo, hi] holding them.
+  struct Want {
+    std::size_t k = 0, k1 = 0;
+    std::uint32_t lo = 1, hi = 0;  // empty range: nothing to gather
+  };
+  auto want = [](const num::BucketHistogram& hist, std::size_t k, std::size_t k1) {
+    return Want{k, k1, hist.bucket_of_rank(k), hist.bucket_of_rank(k1)};
+  };
+  // The 99th percentile of g (step 5): np.nanpercentile(g, 99), linear interpolation.
+  const double q99 = 99.0 / 100.0;
+  Want w99;
+  if (nf > 0) {
+    const double virt = static_cast<double>(nf - 1) * q99;
+    std::size_t prev = nf - 1;
+    if (!(virt >= static_cast<double>(nf - 1))) prev = virt < 0 ? 0 : static_cast<std::size_t>(std::floor(virt));
+    w99 = want(s.fhist, prev, std::min(prev + 1, nf - 1));
+  }
+  // The coherence median.
+  Want wc;
+  if (nc > 0) {
+    const std::size_t k = nc % 2 ? nc / 2 : nc / 2 - 1;
+    wc = want(s.chist, k, std::min(k + 1, nc - 1));
+  }
+  s.gathered.clear();
+  s.cgathered.clear();
+  s.fsum.reset(n);
+  const bool coh_var = nc > 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* cr = coh + r * cols;
+    if (nc > 0) {
+      const std::uint32_t span = wc.hi - wc.lo;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const float v = masked_coh(cr[c]);
+        if (num::float_bucket(v) - wc.lo <= span) s.cgathered.push_back(v);
+      }
+    }
+    if (coh_var) {
+      float* row = s.row.data();
+      for (std::size_t c = 0; c < cols; ++c) {
+        const float v = masked_coh(cr[c]);
+        const float d = static_cast<float>(v - c_mean);
+        row[c] = std::isnan(v) ? 0.0f : static_cast<float>(d * d);
+      }
+      s.fsum.add(row, cols);
+    }
+    if (nf > 0 && has_grad(r)) gather_buckets(s.f.data() + r * cols, cols, w99.lo, w99.hi, s.gathered);
+  }
   PairStats st;
-  st.grad_median_mm = stat_f64(num::nanmedian(s.g.data(), n, s.dtmp));
-  const auto [g_mean, g_std] = num::nanmean_std(s.g.data(), n, s.dtmp);
+  // Coherence statistics (float32, as numpy keeps them).
+  {
+    float c_median = kNaNf;
+    if (nc > 0) {
+      const auto [lo, hi] = num::select_in_buckets(s.cgathered, s.chist.start[wc.lo], wc.k, wc.k1);
+      c_median = nc % 2 ? lo : static_cast<float>(static_cast<float>(lo + hi) / 2.0f);
+    }
+    const float c_std =
+        coh_var ? std::sqrt(static_cast<float>(static_cast<double>(s.fsum.sum()) / static_cast<double>(nc))) : kNaNf;
+    st.coh_median = stat_f32(c_median);
+    st.coh_mean = stat_f32(c_mean);
+    st.coh_std = stat_f32(c_std);
+  }
+  // Step 5.
+  const double p99 = num::percentile_linear_with(nf, q99, [&](std::size_t) {
+    const auto [a, b] = num::select_in_buckets(s.gathered, s.fhist.start[w99.lo], w99.k, w99.k1);
+    return std::pair<double, double>{h(a), h(b)};
+  });
+  // g is kept unless g > P99 (NaN P99 keeps all); kept cells are the lowest ranks of f.
+  auto kept = [&](double g) { return !(g > p99); };
+  std::size_t nk = 0;  // cells kept
+  if (std::isnan(p99)) {
+    nk = nf;
+  } else {
+    for (std::uint32_t b = 0; b < num::kBuckets; ++b) {
+      const std::uint32_t cnt = s.fhist.count[b];
+      if (cnt == 0) continue;
+      if (kept(h(num::bucket_highest(b)))) {
+        nk += cnt;
+        continue;
+      }
+      if (!kept(h(num::bucket_lowest(b)))) break;
+      // Some cells of this bucket are kept: count them.
+      if (b >= w99.lo && b <= w99.hi) {
+        for (float v : s.gathered)
+          if (num::float_bucket(v) == b && kept(h(v))) ++nk;
+      } else {
+        for (std::size_t i = 0; i < n; ++i)
+          if (num::float_bucket(s.f[i]) == b && kept(h(s.f[i]))) ++nk;
+      }
+      break;
+    }
+  }
+
+  // Pass C: the median of the kept g (ranks of f), and the sum of the kept g.
+  Want wm;
+  if (nk > 0) {
+    const std::size_t k = nk % 2 ? nk / 2 : nk / 2 - 1;
+    wm = want(s.fhist, k, std::min(k + 1, nk - 1));
+  }
+  s.gathered.clear();
+  s.dsum.reset(n);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* row = s.drow.data();
+    if (!has_grad(r)) {
+      std::fill(row, row + cols, 0.0);
+    } else {
+      const float* fr = s.f.data() + r * cols;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double g = h(fr[c]);
+        row[c] = (std::isnan(g) || g > p99) ? 0.0 : g;
+      }
+      if (nk > 0) gather_buckets(fr, cols, wm.lo, wm.hi, s.gathered);
+    }
+    s.dsum.add(row, cols);
+  }
+  double g_median = kNaN;
+  if (nk > 0) {
+    const auto [lo, hi] = num::select_in_buckets(s.gathered, s.fhist.start[wm.lo], wm.k, wm.k1);
+    g_median = nk % 2 ? h(lo) : (h(lo) + h(hi)) / 2.0;
+  }
+  const double g_mean = s.dsum.sum() / static_cast<double>(nk);
+  st.grad_median_mm = stat_f64(g_median);
   st.grad_mean_mm = stat_f64(g_mean);
-  st.grad_std_mm = stat_f64(g_std);
-  st.coh_median = stat_f32(num::nanmedian(s.coh.data(), n, s.ftmp));
-  const auto [c_mean, c_std] = num::nanmean_std(s.coh.data(), n, s.ftmp);
-  st.coh_mean = stat_f32(c_mean);
-  st.coh_std = stat_f32(c_std);
   // Step 7.
   st.skipped = st.coh_mean < 0.4;
-  // Steps 8-9.
+
+  // Pass D: the variance sum, and steps 8-9 per row.
   const double m = st.grad_median_mm;
+  s.dsum.reset(n);
+  s.rowvals.resize(cols);
   for (std::size_t r = 0; r < rows; ++r) {
-    const double* gr = s.g.data() + r * cols;
-    std::int32_t valid = 0, jump = 0;
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (std::isnan(gr[c])) continue;
-      ++valid;
-      if (gr[c] >= m) ++jump;
+    double* row = s.drow.data();
+    if (!has_grad(r)) {
+      std::fill(row, row + cols, 0.0);
+      s.dsum.add(row, cols);
+      counts[r] = 0;
+      intensity[r] = kNaN;
+      med_grad_mm[r] = kNaN;
+      continue;
     }
+    const float* fr = s.f.data() + r * cols;
+    std::int32_t valid = 0, jump = 0;
+    float* rv = s.rowvals.data();
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double g = h(fr[c]);
+      const bool ok = !(std::isnan(g) || g > p99);
+      const double d = g - g_mean;
+      row[c] = ok ? d * d : 0.0;
+      if (ok) {
+        rv[valid++] = fr[c];
+        if (g >= m) ++jump;
+      }
+    }
+    s.dsum.add(row, cols);
     counts[r] = valid;
-    intensity[r] = valid ? num::round_dec(static_cast<double>(jump) / static_cast<double>(valid) * 100, 1) : kNaN;
-    med_grad_mm[r] = num::nanmedian(gr, cols, s.dtmp);
+    if (valid == 0) {
+      intensity[r] = kNaN;
+      med_grad_mm[r] = kNaN;
+      continue;
+    }
+    intensity[r] = num::round_dec(static_cast<double>(jump) / static_cast<double>(valid) * 100, 1);
+    const std::size_t nv = static_cast<std::size_t>(valid);
+    const std::size_t half = nv / 2;
+    if (nv % 2) {
+      med_grad_mm[r] = h(num::select_adjacent(rv, nv, half).first);
+    } else {
+      const auto [lo, hi] = num::select_adjacent(rv, nv, half - 1);
+      med_grad_mm[r] = (h(lo) + h(hi)) / 2.0;
+    }
   }
+  st.grad_std_mm = stat_f64(nk > 0 ? std::sqrt(s.dsum.sum() / static_cast<double>(nk)) : kNaN);
   return st;
 }
 

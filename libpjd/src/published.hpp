@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "numeric.hpp"
+
 namespace pjd::published {
 
 /// Per-pair statistics, as the reference stores them: rounded to 2 decimals and
@@ -20,9 +22,12 @@ struct PairStats {
 
 /// Reusable per-thread storage for process_pair.
 struct PairScratch {
-  std::vector<float> unw, coh;
-  std::vector<double> g, dtmp;
-  std::vector<float> ftmp;
+  std::vector<float> f;                  ///< |azimuth difference| of the masked phase (float32), NaN = no data
+  std::vector<float> row, gathered, cgathered, rowvals;
+  std::vector<double> drow;
+  num::BucketHistogram fhist, chist;     ///< of f and of the masked coherence
+  num::PairwiseStream<float> fsum;
+  num::PairwiseStream<double> dsum;
 };
 
 /// Steps 2-9 for one pair. unw and coh are rows x cols float32 (not modified).
