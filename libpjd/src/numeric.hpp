@@ -143,6 +143,11 @@ struct BucketHistogram {
   std::uint32_t bucket_of_rank(std::size_t k) const;
 };
 
+/// The k-th and (k+1)-th smallest (clamped to the last) of n > 0 unsigned keys, reordering
+/// them: a quickselect with branch-free partitions, for short runs (a row). On the bit
+/// patterns of floats >= 0 it selects by value.
+std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* v, std::size_t n, std::size_t k);
+
 /// Given the values of buckets [lo, hi] (in any order; reordered), where lo starts at
 /// rank `first`: the values of ranks k and k1 (k <= k1 <= k + 1, both in [lo, hi]).
 std::pair<float, float> select_in_buckets(std::vector<float>& vals, std::size_t first, std::size_t k,

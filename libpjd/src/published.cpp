@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -23,20 +24,129 @@ std::size_t n_pairs_of(const std::vector<double>& a, std::size_t rows) { return 
 
 namespace {
 
-/// The coherence as step 2 leaves it: 0 -> NaN.
-inline float masked_coh(float c) { return c == 0.0f ? kNaNf : c; }
-/// The phase as step 2 leaves it: NaN where coherence < cmin (compared in float32), then 0 -> NaN.
-inline float masked_unw(float u, float c, float cminf) {
-  const float v = c < cminf ? kNaNf : u;
-  return v == 0.0f ? kNaNf : v;
+inline std::uint32_t bits_of(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+/// NaN and zero tests on the bit pattern (branch-free, so the loops below vectorise).
+inline bool is_nan_bits(std::uint32_t u) { return (u & 0x7fffffffu) > 0x7f800000u; }
+inline bool is_zero_bits(std::uint32_t u) { return (u & 0x7fffffffu) == 0; }
+
+/// The bucket (num::float_bucket) of f >= 0 or NaN.
+inline std::uint32_t nonneg_bucket(float f) {
+  const std::uint32_t u = bits_of(f);
+  return is_nan_bits(u) ? num::kNoBucket : (u >> 16) | 0x8000u;
+}
+/// The bucket of the coherence as step 2 leaves it (0 -> NaN).
+inline std::uint32_t coh_bucket(float v) {
+  const std::uint32_t u = bits_of(v);
+  const std::uint32_t flip = static_cast<std::uint32_t>(static_cast<std::int32_t>(u) >> 31) | 0x80000000u;
+  return (is_nan_bits(u) | is_zero_bits(u)) ? num::kNoBucket : (u ^ flip) >> 16;
 }
 
-/// Values of buckets [lo, hi] of `vals` (n of them, NaN skipped) into out.
-inline void gather_buckets(const float* vals, std::size_t n, std::uint32_t lo, std::uint32_t hi,
-                           std::vector<float>& out) {
-  const std::uint32_t span = hi - lo;
-  for (std::size_t i = 0; i < n; ++i)
-    if (num::float_bucket(vals[i]) - lo <= span) out.push_back(vals[i]);
+// Row kernels (restrict parameters: no aliasing, so they vectorise).
+
+/// The coherence for its sum (no-data -> 0) and its buckets.
+void coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* __restrict bk, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    const std::uint32_t u = bits_of(cr[c]);
+    out[c] = (is_nan_bits(u) | is_zero_bits(u)) ? 0.0f : cr[c];
+    bk[c] = coh_bucket(cr[c]);
+  }
+}
+/// The phase as step 2 leaves it: NaN where coherence < cmin (in float32), then 0 -> NaN.
+void masked_unw_row(const float* __restrict ur, const float* __restrict cr, float cminf, float* __restrict out,
+                    std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    // (c < cmin || u == 0) ? NaN : u, as the reference's two assignments leave it.
+    const bool low = cr[c] < cminf;
+    out[c] = (low | is_zero_bits(bits_of(ur[c]))) ? kNaNf : ur[c];
+  }
+}
+/// f = |cur - prev| in float32, and its buckets.
+void diff_row(const float* __restrict cur, const float* __restrict prev, float* __restrict f,
+              std::uint32_t* __restrict bk, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    const float d = std::fabs(cur[c] - prev[c]);
+    f[c] = d;
+    bk[c] = nonneg_bucket(d);
+  }
+}
+void count_buckets(const std::uint32_t* __restrict bk, std::uint32_t* __restrict hist, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) ++hist[bk[c]];
+}
+/// Squared deviations of the coherence from its mean, in float32 (no-data -> 0).
+void coh_var_row(const float* __restrict cr, float mean, float* __restrict out, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    const std::uint32_t u = bits_of(cr[c]);
+    const float d = static_cast<float>(cr[c] - mean);
+    out[c] = (is_nan_bits(u) | is_zero_bits(u)) ? 0.0f : static_cast<float>(d * d);
+  }
+}
+/// g = double(f) * phase2range * 1000 (two roundings, numpy's order).
+inline double grad_mm(float f, double phase2range) {
+  double v = static_cast<double>(f);
+  v *= phase2range;
+  v *= 1000;
+  return v;
+}
+/// Kept g (not NaN, not > p99; a NaN p99 keeps all) else 0.
+void kept_row(const float* __restrict f, double phase2range, double p99, double* __restrict out, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    const double g = grad_mm(f[c], phase2range);
+    out[c] = ((g == g) & !(g > p99)) ? g : 0.0;
+  }
+}
+/// Squared deviations of the kept g from the mean (else 0); counts of kept cells and of kept g >= m.
+void var_row(const float* __restrict f, double phase2range, double p99, double mean, double m,
+             double* __restrict out, std::int32_t& valid, std::int32_t& jump, std::size_t n) {
+  std::int32_t nv = 0, nj = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    const double g = grad_mm(f[c], phase2range);
+    const std::int32_t ok = static_cast<std::int32_t>(!is_nan_bits(bits_of(f[c]))) & static_cast<std::int32_t>(!(g > p99));
+    const double d = g - mean;
+    out[c] = ok ? d * d : 0.0;
+    nv += ok;
+    nj += ok & static_cast<std::int32_t>(g >= m);
+  }
+  valid = nv;
+  jump = nj;
+}
+/// The kept f of a row as bit patterns (their order is that of f >= 0), compacted into out;
+/// returns how many.
+std::size_t kept_values(const float* __restrict f, double phase2range, double p99, std::uint32_t* __restrict out,
+                        std::size_t n) {
+  std::size_t k = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    const std::uint32_t u = bits_of(f[c]);
+    out[k] = u;
+    k += static_cast<std::size_t>(!is_nan_bits(u) & !(grad_mm(f[c], phase2range) > p99));
+  }
+  return k;
+}
+
+/// Appends the values of v[0, n) whose bucket (num::float_bucket) is in [lo, lo + span] to
+/// out[k...] and returns the new k; out must have room. Runs of 16 with none in range are
+/// skipped after a vectorisable test.
+template <typename Bucket>
+inline std::size_t gather_range(const float* __restrict v, std::size_t n, std::uint32_t lo, std::uint32_t span,
+                                float* __restrict out, std::size_t k, Bucket bucket) {
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    unsigned any = 0;
+    for (std::size_t j = 0; j < 16; ++j) any |= static_cast<unsigned>(bucket(v[i + j]) - lo <= span);
+    if (!any) continue;
+    for (std::size_t j = 0; j < 16; ++j) {
+      out[k] = v[i + j];
+      k += bucket(v[i + j]) - lo <= span;
+    }
+  }
+  for (; i < n; ++i) {
+    out[k] = v[i];
+    k += bucket(v[i]) - lo <= span;
+  }
+  return k;
 }
 
 }  // namespace
@@ -50,6 +160,7 @@ inline void gather_buckets(const float* vals, std::size_t n, std::uint32_t lo, s
 // its order statistics are h of those of f, and the cells step 5 keeps (g <= P99) are the
 // lowest ranks of f. Every sum is numpy's pairwise sum over the whole plane, in numpy's
 // order (PairwiseStream), so the results are those of the reference arithmetic bit for bit.
+// The loops per row are written to vectorise; histogram counts are added in separate loops.
 PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& s) {
@@ -57,47 +168,36 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   const float cminf = static_cast<float>(cmin);
   // Steps 3-4: |diff| in float32, widened, then * phase2range, * 1000 in float64.
   const double phase2range = wavelength_m / (4.0 * std::numbers::pi);
-  auto h = [phase2range](float f) {
-    double v = static_cast<double>(f);
-    v *= phase2range;
-    v *= 1000;
-    return v;
-  };
+  auto h = [phase2range](float f) { return grad_mm(f, phase2range); };
   auto has_grad = [rows](std::size_t r) { return r >= 2 && r + 2 < rows; };
 
-  // Pass A.
   s.f.resize(n);
   s.row.resize(cols);
   s.drow.resize(cols);
+  s.mu.resize(2 * cols);
+  s.bk.resize(cols);
+  s.rowbits.resize(cols);
   s.fhist.clear();
   s.chist.clear();
+
+  // Pass A.
   s.fsum.reset(n);
-  {
-    std::uint32_t* fh = s.fhist.count.data();
-    std::uint32_t* ch = s.chist.count.data();
-    float* row = s.row.data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* cr = coh + r * cols;
-      for (std::size_t c = 0; c < cols; ++c) {
-        const float v = masked_coh(cr[c]);
-        ++ch[num::float_bucket(v)];
-        row[c] = std::isnan(v) ? 0.0f : v;
-      }
-      s.fsum.add(row, cols);
-      float* fr = s.f.data() + r * cols;
-      if (!has_grad(r)) {
-        std::fill(fr, fr + cols, kNaNf);
-        continue;
-      }
-      const float* ur = unw + r * cols;
-      const float* up = ur - cols;
-      const float* cp = cr - cols;
-      for (std::size_t c = 0; c < cols; ++c) {
-        const float f = std::fabs(masked_unw(ur[c], cr[c], cminf) - masked_unw(up[c], cp[c], cminf));
-        fr[c] = f;
-        ++fh[num::float_bucket(f)];
-      }
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* cr = coh + r * cols;
+    coh_row(cr, s.row.data(), s.bk.data(), cols);
+    count_buckets(s.bk.data(), s.chist.count.data(), cols);
+    s.fsum.add(s.row.data(), cols);
+    // The masked phase of this row, kept for the next row.
+    float* mcur = s.mu.data() + (r % 2) * cols;
+    const float* mprev = s.mu.data() + ((r + 1) % 2) * cols;
+    masked_unw_row(unw + r * cols, cr, cminf, mcur, cols);
+    float* fr = s.f.data() + r * cols;
+    if (!has_grad(r)) {
+      std::fill(fr, fr + cols, kNaNf);
+      continue;
     }
+    diff_row(mcur, mprev, fr, s.bk.data(), cols);
+    count_buckets(s.bk.data(), s.fhist.count.data(), cols);
   }
   s.fhist.finish();
   s.chist.finish();
@@ -105,13 +205,16 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   // np.nanmean of the coherence (float32 sum, the division in float64).
   const float c_mean = static_cast<float>(static_cast<double>(s.fsum.sum()) / static_cast<double>(nc));
 
-  // Pass B: order statistics (k, k1) are looked up in the buckets [lo, hi] holding them.
+  // Order statistics (k, k1) are looked up among the values of the buckets [lo, hi].
   struct Want {
     std::size_t k = 0, k1 = 0;
-    std::uint32_t lo = 1, hi = 0;  // empty range: nothing to gather
+    std::uint32_t lo = 0, hi = 0;
+    std::size_t size = 0;  // values in [lo, hi]
   };
   auto want = [](const num::BucketHistogram& hist, std::size_t k, std::size_t k1) {
-    return Want{k, k1, hist.bucket_of_rank(k), hist.bucket_of_rank(k1)};
+    Want w{k, k1, hist.bucket_of_rank(k), hist.bucket_of_rank(k1), 0};
+    w.size = hist.start[w.hi + 1] - hist.start[w.lo];
+    return w;
   };
   // The 99th percentile of g (step 5): np.nanpercentile(g, 99), linear interpolation.
   const double q99 = 99.0 / 100.0;
@@ -128,30 +231,24 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     const std::size_t k = nc % 2 ? nc / 2 : nc / 2 - 1;
     wc = want(s.chist, k, std::min(k + 1, nc - 1));
   }
-  s.gathered.clear();
-  s.cgathered.clear();
+
+  // Pass B.
+  s.gathered.resize(w99.size + cols);
+  s.cgathered.resize(wc.size + cols);
+  std::size_t ng = 0, ncg = 0;
   s.fsum.reset(n);
-  const bool coh_var = nc > 0;
   for (std::size_t r = 0; r < rows; ++r) {
-    const float* cr = coh + r * cols;
+    const float* __restrict cr = coh + r * cols;
     if (nc > 0) {
-      const std::uint32_t span = wc.hi - wc.lo;
-      for (std::size_t c = 0; c < cols; ++c) {
-        const float v = masked_coh(cr[c]);
-        if (num::float_bucket(v) - wc.lo <= span) s.cgathered.push_back(v);
-      }
+      coh_var_row(cr, c_mean, s.row.data(), cols);
+      s.fsum.add(s.row.data(), cols);
+      ncg = gather_range(cr, cols, wc.lo, wc.hi - wc.lo, s.cgathered.data(), ncg, [](float v) { return coh_bucket(v); });
     }
-    if (coh_var) {
-      float* row = s.row.data();
-      for (std::size_t c = 0; c < cols; ++c) {
-        const float v = masked_coh(cr[c]);
-        const float d = static_cast<float>(v - c_mean);
-        row[c] = std::isnan(v) ? 0.0f : static_cast<float>(d * d);
-      }
-      s.fsum.add(row, cols);
-    }
-    if (nf > 0 && has_grad(r)) gather_buckets(s.f.data() + r * cols, cols, w99.lo, w99.hi, s.gathered);
+    if (nf > 0 && has_grad(r))
+      ng = gather_range(s.f.data() + r * cols, cols, w99.lo, w99.hi - w99.lo, s.gathered.data(), ng, [](float v) { return nonneg_bucket(v); });
   }
+  s.gathered.resize(ng);
+  s.cgathered.resize(ncg);
   PairStats st;
   // Coherence statistics (float32, as numpy keeps them).
   {
@@ -161,7 +258,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
       c_median = nc % 2 ? lo : static_cast<float>(static_cast<float>(lo + hi) / 2.0f);
     }
     const float c_std =
-        coh_var ? std::sqrt(static_cast<float>(static_cast<double>(s.fsum.sum()) / static_cast<double>(nc))) : kNaNf;
+        nc > 0 ? std::sqrt(static_cast<float>(static_cast<double>(s.fsum.sum()) / static_cast<double>(nc))) : kNaNf;
     st.coh_median = stat_f32(c_median);
     st.coh_mean = stat_f32(c_mean);
     st.coh_std = stat_f32(c_std);
@@ -203,22 +300,21 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     const std::size_t k = nk % 2 ? nk / 2 : nk / 2 - 1;
     wm = want(s.fhist, k, std::min(k + 1, nk - 1));
   }
-  s.gathered.clear();
+  s.gathered.resize(wm.size + cols);
+  ng = 0;
   s.dsum.reset(n);
   for (std::size_t r = 0; r < rows; ++r) {
-    double* row = s.drow.data();
+    double* __restrict row = s.drow.data();
     if (!has_grad(r)) {
       std::fill(row, row + cols, 0.0);
     } else {
       const float* fr = s.f.data() + r * cols;
-      for (std::size_t c = 0; c < cols; ++c) {
-        const double g = h(fr[c]);
-        row[c] = (std::isnan(g) || g > p99) ? 0.0 : g;
-      }
-      if (nk > 0) gather_buckets(fr, cols, wm.lo, wm.hi, s.gathered);
+      kept_row(fr, phase2range, p99, row, cols);
+      if (nk > 0) ng = gather_range(fr, cols, wm.lo, wm.hi - wm.lo, s.gathered.data(), ng, [](float v) { return nonneg_bucket(v); });
     }
     s.dsum.add(row, cols);
   }
+  s.gathered.resize(ng);
   double g_median = kNaN;
   if (nk > 0) {
     const auto [lo, hi] = num::select_in_buckets(s.gathered, s.fhist.start[wm.lo], wm.k, wm.k1);
@@ -233,9 +329,8 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   // Pass D: the variance sum, and steps 8-9 per row.
   const double m = st.grad_median_mm;
   s.dsum.reset(n);
-  s.rowvals.resize(cols);
   for (std::size_t r = 0; r < rows; ++r) {
-    double* row = s.drow.data();
+    double* __restrict row = s.drow.data();
     if (!has_grad(r)) {
       std::fill(row, row + cols, 0.0);
       s.dsum.add(row, cols);
@@ -244,19 +339,9 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
       med_grad_mm[r] = kNaN;
       continue;
     }
-    const float* fr = s.f.data() + r * cols;
+    const float* __restrict fr = s.f.data() + r * cols;
     std::int32_t valid = 0, jump = 0;
-    float* rv = s.rowvals.data();
-    for (std::size_t c = 0; c < cols; ++c) {
-      const double g = h(fr[c]);
-      const bool ok = !(std::isnan(g) || g > p99);
-      const double d = g - g_mean;
-      row[c] = ok ? d * d : 0.0;
-      if (ok) {
-        rv[valid++] = fr[c];
-        if (g >= m) ++jump;
-      }
-    }
+    var_row(fr, phase2range, p99, g_mean, m, row, valid, jump, cols);
     s.dsum.add(row, cols);
     counts[r] = valid;
     if (valid == 0) {
@@ -265,13 +350,20 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
       continue;
     }
     intensity[r] = num::round_dec(static_cast<double>(jump) / static_cast<double>(valid) * 100, 1);
-    const std::size_t nv = static_cast<std::size_t>(valid);
+    // The kept values of the row, for its median.
+    std::uint32_t* rv = s.rowbits.data();
+    const std::size_t nv = kept_values(fr, phase2range, p99, rv, cols);
+    auto as_float = [](std::uint32_t u) {
+      float x;
+      std::memcpy(&x, &u, sizeof x);
+      return x;
+    };
     const std::size_t half = nv / 2;
     if (nv % 2) {
-      med_grad_mm[r] = h(num::select_adjacent(rv, nv, half).first);
+      med_grad_mm[r] = h(as_float(num::select_adjacent_bits(rv, nv, half).first));
     } else {
-      const auto [lo, hi] = num::select_adjacent(rv, nv, half - 1);
-      med_grad_mm[r] = (h(lo) + h(hi)) / 2.0;
+      const auto [lo, hi] = num::select_adjacent_bits(rv, nv, half - 1);
+      med_grad_mm[r] = (h(as_float(lo)) + h(as_float(hi))) / 2.0;
     }
   }
   st.grad_std_mm = stat_f64(nk > 0 ? std::sqrt(s.dsum.sum() / static_cast<double>(nk)) : kNaN);

@@ -23,7 +23,8 @@ struct PairStats {
 /// Reusable per-thread storage for process_pair.
 struct PairScratch {
   std::vector<float> f;                  ///< |azimuth difference| of the masked phase (float32), NaN = no data
-  std::vector<float> row, gathered, cgathered, rowvals;
+  std::vector<float> row, mu, gathered, cgathered;
+  std::vector<std::uint32_t> bk, rowbits;
   std::vector<double> drow;
   num::BucketHistogram fhist, chist;     ///< of f and of the masked coherence
   num::PairwiseStream<float> fsum;

@@ -183,3 +183,24 @@ TEST_CASE("process_pair equals the plain reference arithmetic bit for bit", "[pu
     }
   }
 }
+
+TEST_CASE("select_adjacent_bits equals a full sort", "[numeric]") {
+  std::mt19937_64 rng(17);
+  for (std::size_t n : {1u, 2u, 3u, 16u, 17u, 33u, 800u, 5000u}) {
+    for (int trial = 0; trial < 4; ++trial) {
+      std::vector<std::uint32_t> v(n);
+      for (auto& x : v)  // distinct, few values (ties), all equal, sorted runs
+        x = trial == 0 ? static_cast<std::uint32_t>(rng()) : trial == 1 ? static_cast<std::uint32_t>(rng() % 5)
+                                                          : trial == 2 ? 7u : static_cast<std::uint32_t>(&x - v.data());
+      auto sorted = v;
+      std::sort(sorted.begin(), sorted.end());
+      for (std::size_t k : {std::size_t(0), n / 2, n - 1, n / 3}) {
+        auto w = v;
+        const auto [a, b] = pjd::num::select_adjacent_bits(w.data(), n, k);
+        INFO("n " << n << " trial " << trial << " k " << k);
+        CHECK(a == sorted[k]);
+        CHECK(b == sorted[std::min(k + 1, n - 1)]);
+      }
+    }
+  }
+}
