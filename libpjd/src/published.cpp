@@ -81,7 +81,11 @@ void coh_var_row(const float* __restrict cr, float mean, float* __restrict out, 
   for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(cr[c]);
     const float d = static_cast<float>(cr[c] - mean);
-    out[c] = (is_nan_bits(u) | is_zero_bits(u)) ? 0.0f : static_cast<float>(d * d);
+    const float dd = static_cast<float>(d * d);
+    // (no data ? 0.0f : dd) as a bit mask, which vectorises.
+    const std::uint32_t keep = std::uint32_t(0) - static_cast<std::uint32_t>(!(is_nan_bits(u) | is_zero_bits(u)));
+    const std::uint32_t r = bits_of(dd) & keep;
+    std::memcpy(&out[c], &r, sizeof r);
   }
 }
 /// g = double(f) * phase2range * 1000 (two roundings, numpy's order).
@@ -98,59 +102,62 @@ void kept_row(const float* __restrict f, double phase2range, double p99, double*
     out[c] = ((g == g) & !(g > p99)) ? g : 0.0;
   }
 }
-/// Squared deviations of the kept g from the mean (else 0); counts of kept cells and of kept g >= m.
-void var_row(const float* __restrict f, double phase2range, double p99, double mean, double m,
-             double* __restrict out, std::int32_t& valid, std::int32_t& jump, std::size_t n) {
-  std::int32_t nv = 0, nj = 0;
+/// Squared deviations of the kept g from the mean (else 0).
+void var_row(const float* __restrict f, double phase2range, double p99, double mean, double* __restrict out,
+             std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
-    const double g = grad_mm(f[c], phase2range);
-    const std::int32_t ok = static_cast<std::int32_t>(!is_nan_bits(bits_of(f[c]))) & static_cast<std::int32_t>(!(g > p99));
-    const double d = g - mean;
-    out[c] = ok ? d * d : 0.0;
-    nv += ok;
-    nj += ok & static_cast<std::int32_t>(g >= m);
+    const double d = grad_mm(f[c], phase2range) - mean;
+    out[c] = d * d;
   }
-  valid = nv;
-  jump = nj;
+  for (std::size_t c = 0; c < n; ++c) {  // a separate select, which vectorises
+    const double g = grad_mm(f[c], phase2range);
+    out[c] = ((g == g) & !(g > p99)) ? out[c] : 0.0;
+  }
 }
 /// The kept f of a row as bit patterns (their order is that of f >= 0), compacted into out;
-/// returns how many.
-std::size_t kept_values(const float* __restrict f, double phase2range, double p99, std::uint32_t* __restrict out,
-                        std::size_t n) {
+/// returns how many, and counts in `jump` those with g >= m.
+std::size_t kept_values(const float* __restrict f, double phase2range, double p99, double m,
+                        std::uint32_t* __restrict out, std::int32_t& jump, std::size_t n) {
   std::size_t k = 0;
+  std::int32_t nj = 0;
   for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(f[c]);
+    const double g = grad_mm(f[c], phase2range);
+    const bool ok = !is_nan_bits(u) & !(g > p99);
     out[k] = u;
-    k += static_cast<std::size_t>(!is_nan_bits(u) & !(grad_mm(f[c], phase2range) > p99));
+    k += ok;
+    nj += ok & (g >= m);
   }
+  jump = nj;
   return k;
 }
 
-/// Appends the values of v[0, n) whose bucket (num::float_bucket) is in [lo, lo + span] to
-/// out[k...] and returns the new k; out must have room. Runs of 16 with none in range are
-/// skipped after a vectorisable test.
+/// Appends the values of v[0, n) whose bucket is in [lo, lo + span] to out[k...] and returns
+/// the new k; out must have room. A vectorisable pass marks them, words of 8 marks are
+/// skipped when empty.
 template <typename Bucket>
 inline std::size_t gather_range(const float* __restrict v, std::size_t n, std::uint32_t lo, std::uint32_t span,
-                                float* __restrict out, std::size_t k, Bucket bucket) {
+                                float* __restrict out, std::size_t k, std::uint8_t* __restrict mark,
+                                Bucket bucket) {
+  for (std::size_t i = 0; i < n; ++i) mark[i] = static_cast<std::uint8_t>(bucket(v[i]) - lo <= span);
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    unsigned any = 0;
-    for (std::size_t j = 0; j < 16; ++j) any |= static_cast<unsigned>(bucket(v[i + j]) - lo <= span);
-    if (!any) continue;
-    for (std::size_t j = 0; j < 16; ++j) {
-      out[k] = v[i + j];
-      k += bucket(v[i + j]) - lo <= span;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, mark + i, sizeof word);
+    if (word == 0) continue;
+    for (std::size_t j = i; j < i + 8; ++j) {
+      out[k] = v[j];
+      k += mark[j];
     }
   }
   for (; i < n; ++i) {
     out[k] = v[i];
-    k += bucket(v[i]) - lo <= span;
+    k += mark[i];
   }
   return k;
 }
 
 }  // namespace
-
 // Steps 2-9 in four passes over the pair, without a float64 copy of the gradient:
 //  A. mask, |difference| f (float32, stored), histograms of f and of the coherence, and the
 //     coherence sum; B. the values of the histogram buckets that hold the order statistics
@@ -177,6 +184,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   s.mu.resize(2 * cols);
   s.bk.resize(cols);
   s.rowbits.resize(cols);
+  s.mark.resize(cols);
   s.fhist.clear();
   s.chist.clear();
 
@@ -242,10 +250,10 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     if (nc > 0) {
       coh_var_row(cr, c_mean, s.row.data(), cols);
       s.fsum.add(s.row.data(), cols);
-      ncg = gather_range(cr, cols, wc.lo, wc.hi - wc.lo, s.cgathered.data(), ncg, [](float v) { return coh_bucket(v); });
+      ncg = gather_range(cr, cols, wc.lo, wc.hi - wc.lo, s.cgathered.data(), ncg, s.mark.data(), [](float v) { return coh_bucket(v); });
     }
     if (nf > 0 && has_grad(r))
-      ng = gather_range(s.f.data() + r * cols, cols, w99.lo, w99.hi - w99.lo, s.gathered.data(), ng, [](float v) { return nonneg_bucket(v); });
+      ng = gather_range(s.f.data() + r * cols, cols, w99.lo, w99.hi - w99.lo, s.gathered.data(), ng, s.mark.data(), [](float v) { return nonneg_bucket(v); });
   }
   s.gathered.resize(ng);
   s.cgathered.resize(ncg);
@@ -310,7 +318,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     } else {
       const float* fr = s.f.data() + r * cols;
       kept_row(fr, phase2range, p99, row, cols);
-      if (nk > 0) ng = gather_range(fr, cols, wm.lo, wm.hi - wm.lo, s.gathered.data(), ng, [](float v) { return nonneg_bucket(v); });
+      if (nk > 0) ng = gather_range(fr, cols, wm.lo, wm.hi - wm.lo, s.gathered.data(), ng, s.mark.data(), [](float v) { return nonneg_bucket(v); });
     }
     s.dsum.add(row, cols);
   }
@@ -340,19 +348,19 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
       continue;
     }
     const float* __restrict fr = s.f.data() + r * cols;
-    std::int32_t valid = 0, jump = 0;
-    var_row(fr, phase2range, p99, g_mean, m, row, valid, jump, cols);
+    var_row(fr, phase2range, p99, g_mean, row, cols);
     s.dsum.add(row, cols);
-    counts[r] = valid;
-    if (valid == 0) {
+    std::uint32_t* rv = s.rowbits.data();
+    std::int32_t jump = 0;
+    const std::size_t nv = kept_values(fr, phase2range, p99, m, rv, jump, cols);
+    counts[r] = static_cast<std::int32_t>(nv);
+    if (nv == 0) {
       intensity[r] = kNaN;
       med_grad_mm[r] = kNaN;
       continue;
     }
-    intensity[r] = num::round_dec(static_cast<double>(jump) / static_cast<double>(valid) * 100, 1);
-    // The kept values of the row, for its median.
-    std::uint32_t* rv = s.rowbits.data();
-    const std::size_t nv = kept_values(fr, phase2range, p99, rv, cols);
+    intensity[r] = num::round_dec(static_cast<double>(jump) / static_cast<double>(nv) * 100, 1);
+    // The median of the row's kept g.
     auto as_float = [](std::uint32_t u) {
       float x;
       std::memcpy(&x, &u, sizeof x);
