@@ -114,22 +114,45 @@ void var_row(const float* __restrict f, double phase2range, double p99, double m
     out[c] = ((g == g) & !(g > p99)) ? out[c] : 0.0;
   }
 }
-/// The kept f of a row as bit patterns (their order is that of f >= 0), compacted into out;
-/// returns how many, and counts in `jump` those with g >= m.
-std::size_t kept_values(const float* __restrict f, double phase2range, double p99, double m,
-                        std::uint32_t* __restrict out, std::int32_t& jump, std::size_t n) {
-  std::size_t k = 0;
+/// The kept f of a row as bit patterns, compacted into out; returns how many, and counts in
+/// `jump` those with g >= m. On f >= 0 the bit patterns (as int32) order as the values and
+/// NaN patterns come last, so "kept" is bits < e99 and "g >= m" is bits >= sm (thresholds
+/// found from h, see bits_threshold).
+std::size_t kept_values(const float* __restrict f, std::int32_t e99, std::int32_t sm, std::uint32_t* __restrict out,
+                        std::int32_t& jump, std::size_t n) {
   std::int32_t nj = 0;
   for (std::size_t c = 0; c < n; ++c) {
+    const auto b = static_cast<std::int32_t>(bits_of(f[c]));
+    nj += static_cast<std::int32_t>(b < e99) & static_cast<std::int32_t>(b >= sm);
+  }
+  std::size_t k = 0;
+  for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(f[c]);
-    const double g = grad_mm(f[c], phase2range);
-    const bool ok = !is_nan_bits(u) & !(g > p99);
     out[k] = u;
-    k += ok;
-    nj += ok & (g >= m);
+    k += static_cast<std::int32_t>(u) < e99;
   }
   jump = nj;
   return k;
+}
+
+/// The number of bit patterns t in [0, +inf] (floats >= 0, in order) for which pred(float t)
+/// holds, pred being true on a prefix (monotone): a binary search.
+template <typename Pred>
+std::int32_t bits_threshold(Pred pred) {
+  auto at = [&](std::int32_t t) {
+    float x;
+    std::memcpy(&x, &t, sizeof x);
+    return pred(x);
+  };
+  constexpr std::int32_t kInf = 0x7f800000;
+  if (!at(0)) return 0;
+  std::int32_t lo = 0, hi = kInf;  // at(lo) holds
+  while (lo < hi) {
+    const std::int32_t mid = lo + (hi - lo + 1) / 2;
+    if (at(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
 }
 
 /// Appends the values of v[0, n) whose bucket is in [lo, lo + span] to out[k...] and returns
@@ -336,6 +359,11 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
 
   // Pass D: the variance sum, and steps 8-9 per row.
   const double m = st.grad_median_mm;
+  // Kept: !(g > P99) (all non-NaN when P99 is NaN); jump: g >= M (none when M is NaN).
+  const std::int32_t e99 =
+      std::isnan(p99) ? 0x7f800001 : bits_threshold([&](float f) { return h(f) <= p99; });
+  const std::int32_t sm =
+      std::isnan(m) ? std::numeric_limits<std::int32_t>::max() : bits_threshold([&](float f) { return h(f) < m; });
   s.dsum.reset(n);
   for (std::size_t r = 0; r < rows; ++r) {
     double* __restrict row = s.drow.data();
@@ -352,7 +380,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     s.dsum.add(row, cols);
     std::uint32_t* rv = s.rowbits.data();
     std::int32_t jump = 0;
-    const std::size_t nv = kept_values(fr, phase2range, p99, m, rv, jump, cols);
+    const std::size_t nv = kept_values(fr, e99, sm, rv, jump, cols);
     counts[r] = static_cast<std::int32_t>(nv);
     if (nv == 0) {
       intensity[r] = kNaN;
