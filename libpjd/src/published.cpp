@@ -45,10 +45,17 @@ inline std::uint32_t coh_bucket(float v) {
   return (is_nan_bits(u) | is_zero_bits(u)) ? num::kNoBucket : (u ^ flip) >> 16;
 }
 
-// Row kernels (restrict parameters: no aliasing, so they vectorise).
+// Row kernels (restrict parameters: no aliasing, so they vectorise). On x86-64 with GCC they
+// are also compiled for AVX2, chosen at run time: the same IEEE operations lane by lane (no
+// FMA: AVX2 does not enable it, and libpjd builds with -ffp-contract=off), wider vectors.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define PJD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PJD_CLONES
+#endif
 
 /// The coherence for its sum (no-data -> 0) and its buckets.
-void coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* __restrict bk, std::size_t n) {
+PJD_CLONES void coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* __restrict bk, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(cr[c]);
     out[c] = (is_nan_bits(u) | is_zero_bits(u)) ? 0.0f : cr[c];
@@ -56,7 +63,7 @@ void coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* _
   }
 }
 /// The phase as step 2 leaves it: NaN where coherence < cmin (in float32), then 0 -> NaN.
-void masked_unw_row(const float* __restrict ur, const float* __restrict cr, float cminf, float* __restrict out,
+PJD_CLONES void masked_unw_row(const float* __restrict ur, const float* __restrict cr, float cminf, float* __restrict out,
                     std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     // (c < cmin || u == 0) ? NaN : u, as the reference's two assignments leave it.
@@ -65,7 +72,7 @@ void masked_unw_row(const float* __restrict ur, const float* __restrict cr, floa
   }
 }
 /// f = |cur - prev| in float32, and its buckets.
-void diff_row(const float* __restrict cur, const float* __restrict prev, float* __restrict f,
+PJD_CLONES void diff_row(const float* __restrict cur, const float* __restrict prev, float* __restrict f,
               std::uint32_t* __restrict bk, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     const float d = std::fabs(cur[c] - prev[c]);
@@ -77,7 +84,7 @@ void count_buckets(const std::uint32_t* __restrict bk, std::uint32_t* __restrict
   for (std::size_t c = 0; c < n; ++c) ++hist[bk[c]];
 }
 /// Squared deviations of the coherence from its mean, in float32 (no-data -> 0).
-void coh_var_row(const float* __restrict cr, float mean, float* __restrict out, std::size_t n) {
+PJD_CLONES void coh_var_row(const float* __restrict cr, float mean, float* __restrict out, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(cr[c]);
     const float d = static_cast<float>(cr[c] - mean);
@@ -96,14 +103,14 @@ inline double grad_mm(float f, double phase2range) {
   return v;
 }
 /// Kept g (not NaN, not > p99; a NaN p99 keeps all) else 0.
-void kept_row(const float* __restrict f, double phase2range, double p99, double* __restrict out, std::size_t n) {
+PJD_CLONES void kept_row(const float* __restrict f, double phase2range, double p99, double* __restrict out, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     const double g = grad_mm(f[c], phase2range);
     out[c] = ((g == g) & !(g > p99)) ? g : 0.0;
   }
 }
 /// Squared deviations of the kept g from the mean (else 0).
-void var_row(const float* __restrict f, double phase2range, double p99, double mean, double* __restrict out,
+PJD_CLONES void var_row(const float* __restrict f, double phase2range, double p99, double mean, double* __restrict out,
              std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     const double d = grad_mm(f[c], phase2range) - mean;
@@ -118,7 +125,7 @@ void var_row(const float* __restrict f, double phase2range, double p99, double m
 /// `jump` those with g >= m. On f >= 0 the bit patterns (as int32) order as the values and
 /// NaN patterns come last, so "kept" is bits < e99 and "g >= m" is bits >= sm (thresholds
 /// found from h, see bits_threshold).
-std::size_t kept_values(const float* __restrict f, std::int32_t e99, std::int32_t sm, std::uint32_t* __restrict out,
+PJD_CLONES std::size_t kept_values(const float* __restrict f, std::int32_t e99, std::int32_t sm, std::uint32_t* __restrict out,
                         std::int32_t& jump, std::size_t n) {
   std::int32_t nj = 0;
   for (std::size_t c = 0; c < n; ++c) {
