@@ -162,14 +162,21 @@ std::int32_t bits_threshold(Pred pred) {
   return lo + 1;
 }
 
-/// Appends the values of v[0, n) whose bucket is in [lo, lo + span] to out[k...] and returns
-/// the new k; out must have room. A vectorisable pass marks them, words of 8 marks are
-/// skipped when empty.
-template <typename Bucket>
-inline std::size_t gather_range(const float* __restrict v, std::size_t n, std::uint32_t lo, std::uint32_t span,
-                                float* __restrict out, std::size_t k, std::uint8_t* __restrict mark,
-                                Bucket bucket) {
-  for (std::size_t i = 0; i < n; ++i) mark[i] = static_cast<std::uint8_t>(bucket(v[i]) - lo <= span);
+/// mark[i] = 1 where the bucket of v[i] is in [lo, lo + span]: of f (nonneg_bucket) or of
+/// the coherence (coh_bucket).
+PJD_CLONES void mark_f(const float* __restrict v, std::size_t n, std::uint32_t lo, std::uint32_t span,
+                       std::uint8_t* __restrict mark) {
+  for (std::size_t i = 0; i < n; ++i) mark[i] = static_cast<std::uint8_t>(nonneg_bucket(v[i]) - lo <= span);
+}
+PJD_CLONES void mark_coh(const float* __restrict v, std::size_t n, std::uint32_t lo, std::uint32_t span,
+                         std::uint8_t* __restrict mark) {
+  for (std::size_t i = 0; i < n; ++i) mark[i] = static_cast<std::uint8_t>(coh_bucket(v[i]) - lo <= span);
+}
+
+/// Appends the marked values of v[0, n) to out[k...] and returns the new k; out must have
+/// room. Words of 8 marks are skipped when empty.
+std::size_t gather_marked(const float* __restrict v, std::size_t n, const std::uint8_t* __restrict mark,
+                          float* __restrict out, std::size_t k) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     std::uint64_t word;
@@ -280,10 +287,13 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     if (nc > 0) {
       coh_var_row(cr, c_mean, s.row.data(), cols);
       s.fsum.add(s.row.data(), cols);
-      ncg = gather_range(cr, cols, wc.lo, wc.hi - wc.lo, s.cgathered.data(), ncg, s.mark.data(), [](float v) { return coh_bucket(v); });
+      mark_coh(cr, cols, wc.lo, wc.hi - wc.lo, s.mark.data());
+      ncg = gather_marked(cr, cols, s.mark.data(), s.cgathered.data(), ncg);
     }
-    if (nf > 0 && has_grad(r))
-      ng = gather_range(s.f.data() + r * cols, cols, w99.lo, w99.hi - w99.lo, s.gathered.data(), ng, s.mark.data(), [](float v) { return nonneg_bucket(v); });
+    if (nf > 0 && has_grad(r)) {
+      mark_f(s.f.data() + r * cols, cols, w99.lo, w99.hi - w99.lo, s.mark.data());
+      ng = gather_marked(s.f.data() + r * cols, cols, s.mark.data(), s.gathered.data(), ng);
+    }
   }
   s.gathered.resize(ng);
   s.cgathered.resize(ncg);
@@ -348,7 +358,10 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     } else {
       const float* fr = s.f.data() + r * cols;
       kept_row(fr, phase2range, p99, row, cols);
-      if (nk > 0) ng = gather_range(fr, cols, wm.lo, wm.hi - wm.lo, s.gathered.data(), ng, s.mark.data(), [](float v) { return nonneg_bucket(v); });
+      if (nk > 0) {
+        mark_f(fr, cols, wm.lo, wm.hi - wm.lo, s.mark.data());
+        ng = gather_marked(fr, cols, s.mark.data(), s.gathered.data(), ng);
+      }
     }
     s.dsum.add(row, cols);
   }
