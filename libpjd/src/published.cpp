@@ -466,11 +466,17 @@ void apply_row_reliability(std::vector<double>& intensity, const std::vector<dou
     if (!(counts_nan[i] > rel.threshold)) intensity[i] = kNaN;
 }
 
-void avg_coh_accumulate(const float* coh, std::size_t n, float* sum, std::int32_t* count) {
+PJD_CLONES void avg_coh_accumulate(const float* __restrict coh, std::size_t n, float* __restrict sum,
+                                   std::int32_t* __restrict count) {
+  // NaN adds nothing: sum + 0.0f is sum (a sum started at +0 is never -0), so the select vectorises.
   for (std::size_t i = 0; i < n; ++i) {
-    if (std::isnan(coh[i])) continue;
-    sum[i] += coh[i];
-    ++count[i];
+    const std::uint32_t u = bits_of(coh[i]);
+    const bool nan = is_nan_bits(u);
+    const std::uint32_t v = u & (std::uint32_t(0) - static_cast<std::uint32_t>(!nan));
+    float c;
+    std::memcpy(&c, &v, sizeof c);
+    sum[i] += c;
+    count[i] += !nan;
   }
 }
 

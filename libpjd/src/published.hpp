@@ -62,7 +62,8 @@ void apply_row_reliability(std::vector<double>& intensity, const std::vector<dou
                            const RowReliability& rel);
 
 /// Step 12 accumulation: the NaN-aware temporal mean as numpy computes it over axis 0
-/// (float32 sums in pair order; count of non-NaN). Call once per kept pair, in order.
+/// (float32 sums in pair order; count of non-NaN). Call once per kept pair, in order, on
+/// sums that start at +0.
 void avg_coh_accumulate(const float* coh, std::size_t n, float* sum, std::int32_t* count);
 /// Mean = float32(sum / count) (NaN when count == 0), then per row the number of
 /// cells with mean >= cmin (compared in float32).
