@@ -1,20 +1,15 @@
 #pragma once
 // Private: what every detection method puts in its result before the work starts.
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <new>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "pjd/detect.hpp"
 #include "published.hpp"
@@ -44,25 +39,16 @@ inline DetectResult begin_result(const Stack& stack, const DetectParams& params)
 }
 
 /// Allocator of the block buffers (hundreds of MB that HDF5 overwrites): resize does not
-/// zero-fill them, and on Linux they are offered transparent huge pages, which saves most of
-/// the page faults of the first blocks.
+/// zero-fill them first.
 template <typename T>
-struct BlockAllocator {
-  using value_type = T;
-  BlockAllocator() = default;
+struct NoFillAllocator : std::allocator<T> {
   template <typename U>
-  BlockAllocator(const BlockAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    constexpr std::size_t kHuge = std::size_t(2) << 20;
-    const std::size_t bytes = std::max(kHuge, (n * sizeof(T) + kHuge - 1) / kHuge * kHuge);
-    void* p = std::aligned_alloc(kHuge, bytes);
-    if (!p) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, bytes, MADV_HUGEPAGE);  // advice only: failure changes nothing
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  struct rebind {
+    using other = NoFillAllocator<U>;
+  };
+  NoFillAllocator() = default;
+  template <typename U>
+  NoFillAllocator(const NoFillAllocator<U>&) noexcept {}
   template <typename U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;  // default-initialised: no zero fill
@@ -71,13 +57,12 @@ struct BlockAllocator {
   void construct(U* p, Args&&... args) {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
-  friend bool operator==(const BlockAllocator&, const BlockAllocator&) { return true; }
 };
 
 /// One block of pairs, (pair, row, column) float32, for the streamed pass.
 struct Block {
   std::size_t p0 = 0, p1 = 0;  ///< positions in the method's list of pairs to compute
-  std::vector<float, BlockAllocator<float>> unw, coh;
+  std::vector<float, NoFillAllocator<float>> unw, coh;
 };
 
 /// The streamed pass shared by the methods: blocks[k] = [p0, p1) is read by read(Block&,
