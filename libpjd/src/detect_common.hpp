@@ -5,6 +5,8 @@
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <new>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -36,10 +38,31 @@ inline DetectResult begin_result(const Stack& stack, const DetectParams& params)
   return res;
 }
 
+/// Allocator of the block buffers (hundreds of MB that HDF5 overwrites): resize does not
+/// zero-fill them first.
+template <typename T>
+struct NoFillAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoFillAllocator<U>;
+  };
+  NoFillAllocator() = default;
+  template <typename U>
+  NoFillAllocator(const NoFillAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-initialised: no zero fill
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 /// One block of pairs, (pair, row, column) float32, for the streamed pass.
 struct Block {
   std::size_t p0 = 0, p1 = 0;  ///< positions in the method's list of pairs to compute
-  std::vector<float> unw, coh;
+  std::vector<float, NoFillAllocator<float>> unw, coh;
 };
 
 /// The streamed pass shared by the methods: blocks[k] = [p0, p1) is read by read(Block&,

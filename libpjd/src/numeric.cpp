@@ -101,25 +101,108 @@ T nanstd(const T* a, std::size_t n, std::vector<T>& scratch) {
 }
 
 double percentile_linear(double* v, std::size_t n, double q) {
-  if (n == 0) return kNaN;
-  const double virt = static_cast<double>(n - 1) * q;
-  const double prev_f = std::floor(virt);
-  const double gamma = virt - prev_f;
-  std::size_t prev, next;
-  if (virt >= static_cast<double>(n - 1)) {
-    prev = next = n - 1;
-  } else if (virt < 0) {
-    prev = next = 0;
-  } else {
-    prev = static_cast<std::size_t>(prev_f);
-    next = prev + 1;
+  return percentile_linear_with(n, q, [&](std::size_t k) { return select_adjacent(v, n, k); });
+}
+
+float bucket_lowest(std::uint32_t b) {
+  const std::uint32_t key = b << 16;
+  const std::uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x == x ? x : -std::numeric_limits<float>::infinity();
+}
+
+float bucket_highest(std::uint32_t b) {
+  const std::uint32_t key = (b << 16) | 0xffffu;
+  const std::uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x == x ? x : std::numeric_limits<float>::infinity();
+}
+
+void BucketHistogram::finish() {
+  start.resize(kBuckets + 1);
+  std::size_t s = 0;
+  for (std::uint32_t b = 0; b < kBuckets; ++b) {
+    start[b] = s;
+    s += count[b];
   }
-  const auto [a, b_next] = select_adjacent(v, n, prev);
-  const double b = next != prev ? b_next : a;
-  // numpy's _lerp
-  const double diff = b - a;
-  if (gamma >= 0.5) return b - diff * (1 - gamma);
-  return a + diff * gamma;
+  start[kBuckets] = s;
+  total = s;
+}
+
+std::uint32_t BucketHistogram::bucket_of_rank(std::size_t k) const {
+  // The last bucket whose start is <= k and that holds values.
+  std::uint32_t b = static_cast<std::uint32_t>(std::upper_bound(start.begin(), start.begin() + kBuckets, k) -
+                                               start.begin()) - 1;
+  while (count[b] == 0) --b;  // empty buckets share the start of the next one
+  return b;
+}
+
+namespace {
+/// Moves the values < p (or <= p) of a[lo, hi) to the front; returns where the rest starts.
+template <bool OrEqual>
+std::size_t partition_bits(std::uint32_t* a, std::size_t lo, std::size_t hi, std::uint32_t p) {
+  std::size_t i = lo;
+  for (std::size_t j = lo; j < hi; ++j) {
+    const std::uint32_t x = a[j];
+    a[j] = a[i];
+    a[i] = x;
+    i += OrEqual ? (x <= p) : (x < p);
+  }
+  return i;
+}
+}  // namespace
+
+std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, std::size_t n, std::size_t k) {
+  std::size_t lo = 0, hi = n;
+  std::uint32_t kth = 0;
+  bool found = false;
+  while (hi - lo > 16) {
+    // Median of three as the pivot (a value of the range, so each round makes progress).
+    std::uint32_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    if (x > y) std::swap(x, y);
+    if (y > z) y = std::max(x, z);
+    const std::uint32_t p = y;
+    const std::size_t i = partition_bits<false>(a, lo, hi, p);
+    if (k < i) {
+      hi = i;
+    } else if (i > lo) {
+      lo = i;
+    } else {
+      // Nothing below p: p is the range's minimum. Its copies go first.
+      const std::size_t i2 = partition_bits<true>(a, lo, hi, p);
+      if (k < i2) {
+        kth = p;
+        found = true;
+        break;
+      }
+      lo = i2;
+    }
+  }
+  if (!found) {
+    for (std::size_t i = lo + 1; i < hi; ++i) {  // insertion sort of the short range
+      const std::uint32_t x = a[i];
+      std::size_t j = i;
+      for (; j > lo && a[j - 1] > x; --j) a[j] = a[j - 1];
+      a[j] = x;
+    }
+    kth = a[k];
+  }
+  if (k + 1 >= n) return {kth, kth};
+  // Every value after position k is >= the k-th.
+  std::uint32_t next = a[k + 1];
+  for (std::size_t i = k + 2; i < n; ++i) next = std::min(next, a[i]);
+  return {kth, next};
+}
+
+std::pair<float, float> select_in_buckets(std::vector<float>& vals, std::size_t first, std::size_t k,
+                                          std::size_t k1) {
+  const std::size_t kk = k - first;
+  std::nth_element(vals.begin(), vals.begin() + static_cast<std::ptrdiff_t>(kk), vals.end());
+  const float a = vals[kk];
+  if (k1 == k) return {a, a};
+  return {a, *std::min_element(vals.begin() + static_cast<std::ptrdiff_t>(kk) + 1, vals.end())};
 }
 
 double nanpercentile(const double* a, std::size_t n, double pct, std::vector<double>& scratch) {

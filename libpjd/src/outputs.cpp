@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <future>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -355,6 +356,10 @@ std::vector<fs::path> write_outputs(const DetectResult& r, const fs::path& out_d
     write_file_atomically(out_dir / name, content);
     written.push_back(out_dir / name);
   };
+  // summary.json (every profile as JSON) is composed on another thread while the netCDF
+  // files are written (the netCDF library stays on this one).
+  std::future<std::string> summary;
+  if (with_summary) summary = std::async(std::launch::async, [&r] { return to_json(r).dump(2) + "\n"; });
   nc(n.intensity_nc, Profile::Intensity);
   nc(n.counts_nc, Profile::Counts);
   nc(n.median_nc, Profile::Median);
@@ -380,7 +385,7 @@ std::vector<fs::path> write_outputs(const DetectResult& r, const fs::path& out_d
     drop_stale(n.magnitude_txt);
   txt(n.exclude_pairs_txt, format_exclude_pairs_txt(r));
   txt(n.exclude_dates_txt, format_exclude_dates_txt(r));
-  if (with_summary) txt(n.summary_json, to_json(r).dump(2) + "\n");
+  if (with_summary) txt(n.summary_json, summary.get());
   return written;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "numeric.hpp"
+
 namespace pjd::published {
 
 /// Per-pair statistics, as the reference stores them: rounded to 2 decimals and
@@ -20,9 +22,14 @@ struct PairStats {
 
 /// Reusable per-thread storage for process_pair.
 struct PairScratch {
-  std::vector<float> unw, coh;
-  std::vector<double> g, dtmp;
-  std::vector<float> ftmp;
+  std::vector<float> f;                  ///< |azimuth difference| of the masked phase (float32), NaN = no data
+  std::vector<float> row, mu, gathered, cgathered;
+  std::vector<std::uint32_t> bk, rowbits;
+  std::vector<std::uint8_t> mark;
+  std::vector<double> drow;
+  num::BucketHistogram fhist, chist;     ///< of f and of the masked coherence
+  num::PairwiseStream<float> fsum;
+  num::PairwiseStream<double> dsum;
 };
 
 /// Steps 2-9 for one pair. unw and coh are rows x cols float32 (not modified).
@@ -55,7 +62,8 @@ void apply_row_reliability(std::vector<double>& intensity, const std::vector<dou
                            const RowReliability& rel);
 
 /// Step 12 accumulation: the NaN-aware temporal mean as numpy computes it over axis 0
-/// (float32 sums in pair order; count of non-NaN). Call once per kept pair, in order.
+/// (float32 sums in pair order; count of non-NaN). Call once per kept pair, in order, on
+/// sums that start at +0.
 void avg_coh_accumulate(const float* coh, std::size_t n, float* sum, std::int32_t* count);
 /// Mean = float32(sum / count) (NaN when count == 0), then per row the number of
 /// cells with mean >= cmin (compared in float32).
