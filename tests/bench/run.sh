@@ -10,10 +10,9 @@ set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$top/build/bench}"
 compression="${2:-none}"
-if [ ! -x "$build/bin/pjd" ] || [ ! -x "$build/tests/pjd_read_bench" ]; then
-  cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null 2>&1
-fi
+# Always (re)build: an up-to-date build costs a second, a stale one measures old code.
+[ -f "$build/CMakeCache.txt" ] || cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target pjd_cli pjd_read_bench >/dev/null
 pjd="$build/bin/pjd"
 stack="$build/bench_stack_$compression"
 if [ ! -f "$stack/inputs/ifgramStack.h5" ]; then
