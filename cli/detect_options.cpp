@@ -34,7 +34,7 @@ void add_tuning_options(CLI::App& sub, DetectParamOptions& o) {
 }
 
 void add_threads_option(CLI::App& sub, DetectParamOptions& o) {
-  sub.add_option("--threads", o.threads, "Worker threads (0 = every core)")->capture_default_str();
+  sub.add_option("--threads", o.threads, "Threads (0 = every core; 1 = one core, reading and computing in turn)")->capture_default_str();
 }
 
 DetectParams to_detect_params(const DetectParamOptions& o, const Stack& stack) {

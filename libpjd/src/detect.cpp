@@ -149,7 +149,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
           });
           if (full_stack && res.n_pairs_reused == 0) accumulate_block(cur, todo_idx);
         },
-        progress);
+        progress, /*overlap=*/threads > 1);  // --threads 1: one core
     coh_accumulated = full_stack && res.n_pairs_reused == 0;
   }
 

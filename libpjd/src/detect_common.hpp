@@ -67,14 +67,26 @@ struct Block {
 
 /// The streamed pass shared by the methods: blocks[k] = [p0, p1) is read by read(Block&,
 /// p0, p1) on the calling thread (HDF5 stays there) while compute(Block&) runs on a block
-/// runner thread for the previous block. Returns the compute seconds; reports progress
-/// 0..0.9 as "read".
+/// runner thread for the previous block. With overlap = false (--threads 1: one core) each
+/// block is read and then computed on the calling thread. Returns the compute seconds;
+/// reports progress 0..0.9 as "read".
 template <typename Read, typename Compute>
 double stream_blocks(const std::vector<std::pair<std::size_t, std::size_t>>& blocks, Read&& read,
-                     Compute&& compute, const ProgressFn& progress) {
+                     Compute&& compute, const ProgressFn& progress, bool overlap = true) {
   using Clock = std::chrono::steady_clock;
   const std::size_t nb = blocks.size();
   double t_compute = 0;
+  if (!overlap) {
+    Block buf;
+    for (std::size_t k = 0; k < nb; ++k) {
+      read(buf, blocks[k].first, blocks[k].second);
+      const auto t0 = Clock::now();
+      compute(buf);
+      t_compute += std::chrono::duration<double>(Clock::now() - t0).count();
+      report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
+    }
+    return t_compute;
+  }
   Block bufs[2];
   if (nb > 0) read(bufs[0], blocks[0].first, blocks[0].second);
   for (std::size_t k = 0; k < nb; ++k) {

@@ -226,7 +226,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
           });
           profile_block(cur);
         },
-        progress);
+        progress, /*overlap=*/threads > 1);  // --threads 1: one core
   }
 
   const auto t_analyse = Clock::now();
