@@ -50,8 +50,8 @@ bytes=$(( 2 * 4 * n_pairs * length * width ))
   measure raw_read "$build/tests/pjd_read_bench" raw "$file"
   measure pjd_read "$build/tests/pjd_read_bench" pjd "$file"
   if "$pjd" help detect >/dev/null 2>&1; then
-    measure detect_1thread "$pjd" detect "$stack" --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog --no-figures
-    measure detect_2threads "$pjd" detect "$stack" --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog --no-figures
+    measure detect_1thread "$pjd" detect "$stack" --method published --n-burst "$nburst" --threads 1 --out "$build/bench_out1" --progress none --no-catalog --no-figures
+    measure detect_2threads "$pjd" detect "$stack" --method published --n-burst "$nburst" --threads 2 --out "$build/bench_out2" --progress none --no-catalog --no-figures
     if [ "${PJD_BENCH_ROBUST:-1}" != 0 ] && "$pjd" detect --help 2>/dev/null | grep -q robust; then
       measure robust_1thread "$pjd" detect "$stack" --method robust --threads 1 --out "$build/bench_out3" --progress none --no-catalog --no-figures
       measure robust_2threads "$pjd" detect "$stack" --method robust --threads 2 --out "$build/bench_out4" --progress none --no-catalog --no-figures
