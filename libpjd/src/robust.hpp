@@ -31,11 +31,10 @@ void gradient_profile(const float* unw, const float* coh, std::size_t rows, std:
                       const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
 
 /// gradient_profile() for rows [r0, r1) only (r0 >= 1; the other rows are left untouched).
-/// When esum/ecnt are given (rows x cols planes), each valid cell's squared gradient is also
-/// added to esum and 1 to ecnt: the stacked energy plane, built in the same pass.
+/// Each segment's sum is taken in 8 interleaved lanes combined in a fixed order (it
+/// vectorises; the same values whatever the thread count).
 void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
-                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count,
-                   std::int64_t* esum, std::int32_t* ecnt);
+                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
 
 /// Squared gradients as exact integers: units of 2^-32 rad^2 (|d| < pi, so thousands of pairs
 /// fit an int64), so sums do not depend on the order pairs are added in.
@@ -43,8 +42,8 @@ inline std::int64_t energy_units(float d) { return static_cast<std::int64_t>(sta
 inline double energy_rad2(std::int64_t units) { return static_cast<double>(units) / 4294967296.0; }
 
 /// Adds the squared gradients of one pair's columns (rows x w, row-major) to the energy plane
-/// esum/ecnt (rows x plane_cols) at columns [col0, col0 + w): the same cells and values as
-/// gradient_rows() adds.
+/// esum/ecnt (rows x plane_cols) at columns [col0, col0 + w), over the cells gradient_rows()
+/// keeps.
 void energy_columns(const float* unw, const float* coh, std::size_t rows, std::size_t w, float coh_floor,
                     std::size_t plane_cols, std::size_t col0, std::int64_t* esum, std::int32_t* ecnt);
 

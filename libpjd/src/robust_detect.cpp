@@ -127,10 +127,6 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   std::vector<std::int32_t> counts(np * rows, -999);
   std::vector<published::PairStats> stats(np);
   std::vector<float> seg_sum(np * rows * K), seg_cnt(np * rows * K);
-  // Integer sums (squared gradients in units of 2^-32 rad^2) are exact, so the plane does not
-  // depend on the order pairs are added in (reused pairs are added after the others).
-  std::vector<std::int64_t> esum(plane, 0);
-  std::vector<std::int32_t> ecnt(plane, 0);
   // Temporal mean coherence of the kept pairs (dropIfgram), for the figures, as published.
   std::vector<float> coh_sum(plane, 0.0f);
   std::vector<std::int32_t> coh_cnt(plane, 0);
@@ -140,7 +136,6 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   double t_read = 0, t_compute = 0;
   // Profiles of an earlier run (a grown stack, ProfileCache): those pairs are not read again.
   std::vector<std::size_t> todo;  // pairs to read, ascending
-  std::vector<bool> reused(np, false);
   for (std::size_t q = 0; q < np; ++q) {
     const PairProfile* known = nullptr;
     if (reuse) {
@@ -163,7 +158,6 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     std::copy(known->counts.begin(), known->counts.end(), counts.begin() + q * rows);
     std::copy(known->seg_grad_sum_rad.begin(), known->seg_grad_sum_rad.end(), seg_sum.begin() + q * rows * K);
     std::copy(known->seg_grad_cnt.begin(), known->seg_grad_cnt.end(), seg_cnt.begin() + q * rows * K);
-    reused[q] = true;
     ++res.n_pairs_reused;
   }
 
@@ -196,9 +190,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
                                         coh_cnt.data() + c0 * cols);
         float* ss = seg_sum.data() + q * rows * K;  // row 0 stays 0 (no gradient)
         float* sc = seg_cnt.data() + q * rows * K;
-        const bool assessed = !stats[q].skipped;
-        robust::gradient_rows(u, c, c0, c1, cols, bounds, kCohFloor, ss, sc, assessed ? esum.data() : nullptr,
-                              assessed ? ecnt.data() : nullptr);
+        robust::gradient_rows(u, c, c0, c1, cols, bounds, kCohFloor, ss, sc);
       }
     });
   };
@@ -302,9 +294,15 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     g.c0 = bounds[g.k0];
     g.c1 = bounds[g.k1];
   }
-  // Pairs reused from an earlier run have no energy in the plane yet: read the columns the cuts
-  // look at (the two segments either side of each sub-swath boundary) for those pairs.
-  if (res.n_pairs_reused > 0 && groups.size() > 1) {
+  // The stacked squared gradients of the assessed pairs, only where the cuts look (the two
+  // segments either side of each sub-swath boundary), read again for those columns once the
+  // sub-swaths are known: nothing to do for a single sub-swath. Integer sums (units of
+  // 2^-32 rad^2) are exact, so the plane is the same whatever the order of the pairs.
+  std::vector<std::int64_t> esum;
+  std::vector<std::int32_t> ecnt;
+  if (groups.size() > 1) {
+    esum.assign(plane, 0);
+    ecnt.assign(plane, 0);
     std::vector<std::pair<std::size_t, std::size_t>> windows;  // merged column windows [lo, hi)
     for (std::size_t g = 0; g + 1 < groups.size(); ++g) {
       const std::size_t lo = bounds[std::max(groups[g].k0, groups[g].k1 - 1)];
@@ -317,12 +315,12 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       const std::size_t w = hi - lo;
       const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs(dsets, w, params.block_bytes));
       for (std::size_t q = 0; q < np;) {
-        if (!reused[q] || stats[q].skipped) {
+        if (stats[q].skipped) {
           ++q;
           continue;
         }
         std::size_t e = q + 1;
-        while (e < np && e - q < bp && reused[e] && !stats[e].skipped) ++e;
+        while (e < np && e - q < bp && !stats[e].skipped) ++e;
         const auto t0 = Clock::now();
         u.resize((e - q) * rows * w);
         c.resize(u.size());
