@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pjd/simulate.hpp"
 #include "test_config.hpp"
 
 namespace pjd::test {
@@ -26,6 +27,16 @@ std::string slurp(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+pjd::Stack simulate_merged(const std::filesystem::path& dir, std::uint64_t seed, int n_subswaths, std::size_t width) {
+  pjd::SimParams sp = pjd::sim_preset("small");
+  sp.seed = seed;
+  sp.n_subswaths = n_subswaths;
+  sp.width = width;
+  sp.threads = 2;
+  pjd::simulate(dir, sp);
+  return pjd::Stack::open(dir);
 }
 
 RunResult run_pjd(const std::string& args) {

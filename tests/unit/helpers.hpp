@@ -1,8 +1,11 @@
 #pragma once
 // Shared helpers for the unit tests.
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "pjd/stack.hpp"
 
 namespace pjd::test {
 
@@ -27,6 +30,10 @@ struct RunResult {
 };
 /// The whole content of a file (binary), "" if it cannot be read.
 std::string slurp(const std::filesystem::path& p);
+
+/// Simulates the "small" preset (84 pairs, 540 rows) with `n_subswaths` merged sub-swaths over
+/// `width` columns into `dir` (2 threads) and opens it.
+pjd::Stack simulate_merged(const std::filesystem::path& dir, std::uint64_t seed, int n_subswaths, std::size_t width);
 
 /// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
 RunResult run_pjd(const std::string& args);

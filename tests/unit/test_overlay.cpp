@@ -712,13 +712,7 @@ TEST_CASE("QGIS styles are well-formed QML for the layers' attributes", "[overla
 TEST_CASE("merged sub-swaths (robust): each seam and burst is drawn over its own sub-swath's columns, "
           "also from the catalogue", "[overlay][robust]") {
   pjd::test::TempDir tmp("overlay_merged");
-  pjd::SimParams sp = pjd::sim_preset("small");
-  sp.seed = 3;
-  sp.n_subswaths = 2;
-  sp.width = 200;
-  sp.threads = 2;
-  pjd::simulate(tmp.path() / "s", sp);
-  const auto stack = pjd::Stack::open(tmp.path() / "s");
+  const auto stack = pjd::test::simulate_merged(tmp.path() / "s", 3, 2, 200);
   pjd::DetectParams p;
   p.method = "robust";
   p.threads = 2;

@@ -420,13 +420,7 @@ TEST_CASE("robust detect on a grown stack: reused profiles give the full run's r
   // Two merged sub-swaths, so the column cut between them (which needs the reused pairs'
   // gradients around the boundary) is exercised too.
   pjd::test::TempDir dir("robust_reuse");
-  pjd::SimParams sp = pjd::sim_preset("small");
-  sp.seed = 3;
-  sp.n_subswaths = 2;
-  sp.width = 200;
-  sp.threads = 2;
-  pjd::simulate(dir.path() / "s", sp);
-  const auto stack = pjd::Stack::open(dir.path() / "s");
+  const auto stack = pjd::test::simulate_merged(dir.path() / "s", 3, 2, 200);
   pjd::DetectParams p;
   p.method = "robust";
   p.threads = 2;
@@ -465,13 +459,7 @@ TEST_CASE("robust detect on a grown stack: reused profiles give the full run's r
 TEST_CASE("robust --sub-x on a merged stack names the sub-swath by its columns (its df_ovl, so its px)",
           "[robust][detect]") {
   pjd::test::TempDir dir("robust_subx");
-  pjd::SimParams sp = pjd::sim_preset("small");
-  sp.seed = 2;
-  sp.n_subswaths = 3;
-  sp.width = 240;
-  sp.threads = 2;
-  pjd::simulate(dir.path(), sp);
-  const auto stack = pjd::Stack::open(dir.path());
+  const auto stack = pjd::test::simulate_merged(dir.path(), 2, 3, 240);
   REQUIRE(stack.attributes().get("beam_swath") == "123");
   pjd::DetectParams p;
   p.method = "robust";
