@@ -219,9 +219,9 @@ std::function<int()> setup(CLI::App& sub) {
       fig_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     if (o->format == "json") {
-      auto doc = to_json(result);
-      if (run_id) doc["run_id"] = *run_id;
-      std::cout << doc.dump(2) << "\n";
+      nlohmann::json extra = nlohmann::json::object();
+      if (run_id) extra["run_id"] = *run_id;
+      std::cout << to_json_text(result, extra) << "\n";
     } else {
       print_text(result, out_dir, written.size(), figures.size(), fig_s);
       if (run_id)

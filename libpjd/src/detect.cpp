@@ -1,19 +1,28 @@
-// detect(): the published method, streamed over the stack in blocks of pairs.
-// The calling thread reads (HDF5 stays on one thread) while a block runner thread
-// processes the previous block with `threads` workers.
+// detect(): the published method, streamed over the stack.
+// Uncompressed stacks: each of `threads` workers reads its own pair straight from the file
+// (direct_read.hpp) and processes it while it is in cache; the average coherence is summed
+// pair after pair in stack order. Otherwise, in blocks of pairs: the calling thread reads
+// (HDF5 stays on one thread) while a block runner thread processes the previous block with
+// `threads` workers.
 #include "pjd/detect.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <charconv>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <mutex>
 #include <set>
+#include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "detect_common.hpp"
+#include "direct_read.hpp"
 #include "numeric.hpp"
 #include "parallel.hpp"
 #include "pjd/error.hpp"
@@ -27,6 +36,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// The direct reader of `dsets`, unless PJD_DIRECT_READ=0 (read through HDF5, to compare)
+/// or the stack cannot be read directly (compressed, ...).
+std::unique_ptr<DirectReader> open_direct(const Stack& stack, const std::vector<std::string>& dsets) {
+  const char* env = std::getenv("PJD_DIRECT_READ");
+  if (env && std::string(env) == "0") return nullptr;
+  return DirectReader::open(stack.file(), dsets);
 }
 
 }  // namespace
@@ -135,7 +152,63 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   for (std::size_t i = 0; i < todo.size(); ++i) todo_idx[i] = pair_idx[todo[i]];
 
   // One streaming pass over the pairs to compute.
-  {
+  const bool accumulate = full_stack && res.n_pairs_reused == 0;
+  const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets);
+  if (direct) {
+    struct Worker {
+      std::vector<float, NoFillAllocator<float>> unw, coh;
+      std::vector<float> stage;
+      published::PairScratch scratch;
+      double read_s = 0;
+    };
+    std::vector<Worker> workers(threads);
+    // The average coherence is summed in stack order (numpy's float32 order): the worker of
+    // todo position i adds its pair when the one of i - 1 has.
+    std::mutex acc_mu;
+    std::condition_variable acc_cv;
+    std::size_t acc_next = 0;
+    bool failed = false;
+    std::atomic<std::size_t> done{0};
+    std::mutex progress_mu;
+    const auto t0 = Clock::now();
+    parallel_for(todo.size(), threads, [&](std::size_t i, unsigned w) {
+      Worker& k = workers[w];
+      try {
+        const std::size_t q = todo[i], p = todo_idx[i];
+        const auto tr = Clock::now();
+        k.unw.resize(plane);
+        k.coh.resize(plane);
+        direct->read_pair(0, p, x0, x1, k.unw.data(), k.stage);
+        direct->read_pair(1, p, x0, x1, k.coh.data(), k.stage);
+        k.read_s += seconds_since(tr);
+        if (accumulate) {
+          std::unique_lock<std::mutex> lk(acc_mu);
+          acc_cv.wait(lk, [&] { return acc_next == i || failed; });
+          if (failed) return;
+          lk.unlock();
+          if (keep[p]) published::avg_coh_accumulate(k.coh.data(), plane, coh_sum.data(), coh_cnt.data());
+          lk.lock();
+          ++acc_next;
+          acc_cv.notify_all();
+        }
+        stats[q] = published::process_pair(k.unw.data(), k.coh.data(), rows, cols, params.cmin, res.wavelength_m,
+                                           intensity.data() + q * rows, counts.data() + q * rows,
+                                           med_grad.data() + q * rows, k.scratch);
+        const std::size_t n_done = ++done;
+        if (progress && (n_done * 100 / todo.size() != (n_done - 1) * 100 / todo.size())) {
+          std::lock_guard<std::mutex> lk(progress_mu);
+          report(progress, 0.9 * static_cast<double>(n_done) / static_cast<double>(todo.size()), "read");
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(acc_mu);
+        failed = true;  // nobody waits for this pair's coherence any more
+        acc_cv.notify_all();
+        throw;
+      }
+    });
+    t_compute = seconds_since(t0);
+    for (const auto& k : workers) t_read += k.read_s;
+  } else {
     std::vector<published::PairScratch> scratch(threads);
     t_compute = stream_blocks(
         blocks,
@@ -147,11 +220,11 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
                                                params.cmin, res.wavelength_m, intensity.data() + q * rows,
                                                counts.data() + q * rows, med_grad.data() + q * rows, scratch[w]);
           });
-          if (full_stack && res.n_pairs_reused == 0) accumulate_block(cur, todo_idx);
+          if (accumulate) accumulate_block(cur, todo_idx);
         },
         progress, /*overlap=*/threads > 1);  // --threads 1: one core
-    coh_accumulated = full_stack && res.n_pairs_reused == 0;
   }
+  coh_accumulated = accumulate;
 
   const auto t_analyse = Clock::now();
   // Per-pair results and profiles.
@@ -236,9 +309,83 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
 namespace {
 nlohmann::json num_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// to_json_text() leaves these in place of the profile arrays, then writes the arrays itself.
+const char* const kProfileMarkers[3] = {"\x01pjd:intensity_pct\x01", "\x01pjd:counts\x01",
+                                        "\x01pjd:median_grad_mm\x01"};
+
+nlohmann::json to_json_impl(const DetectResult& r, bool profile_arrays);
+
+/// A number as nlohmann::json writes it, nearly: the shortest text that reads back to the
+/// same double, ".0" after an integral value (so it stays a float), null for NaN and inf.
+void append_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  const std::string_view t(buf, static_cast<std::size_t>(end - buf));
+  out += t;
+  if (t.find_first_of(".e") == std::string_view::npos) out += ".0";
+}
+void append_number(std::string& out, std::int16_t v) {
+  char buf[8];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
 }  // namespace
 
-nlohmann::json to_json(const DetectResult& r) {
+nlohmann::json to_json(const DetectResult& r) { return to_json_impl(r, true); }
+
+std::string to_json_text(const DetectResult& r, const nlohmann::json& extra) {
+  nlohmann::json j = to_json_impl(r, false);
+  for (const auto& [k, v] : extra.items()) j[k] = v;
+  std::string text = j.dump(2);
+  // Splice the arrays in, laid out as dump(2) lays out an array: one value per line.
+  std::string out;
+  out.reserve(text.size() + 16 * (r.profiles.intensity_pct.size() + r.profiles.counts.size() +
+                                  r.profiles.median_grad_mm.size()));
+  // The markers in the order they appear (dump sorts keys).
+  std::vector<std::pair<std::size_t, int>> found;
+  for (int a = 0; a < 3; ++a) {
+    const std::size_t at = text.find(nlohmann::json(kProfileMarkers[a]).dump());
+    if (at == std::string::npos) throw std::logic_error("to_json_text: profile marker not found");
+    found.emplace_back(at, a);
+  }
+  std::sort(found.begin(), found.end());
+  std::size_t from = 0;
+  for (const auto& [at, a] : found) {
+    const std::string marker = nlohmann::json(kProfileMarkers[a]).dump();
+    const std::size_t line = text.rfind('\n', at) + 1;
+    const std::string indent(text.find('"', line) - line, ' ');
+    out.append(text, from, at - from);
+    auto write = [&](const auto& values) {
+      if (values.empty()) {
+        out += "[]";
+        return;
+      }
+      out += "[\n";
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        out += indent;
+        out += "  ";
+        append_number(out, values[i]);
+        out += i + 1 < values.size() ? ",\n" : "\n";
+      }
+      out += indent;
+      out += "]";
+    };
+    if (a == 0) write(r.profiles.intensity_pct);
+    else if (a == 1) write(r.profiles.counts);
+    else write(r.profiles.median_grad_mm);
+    from = at + marker.size();
+  }
+  out.append(text, from, std::string::npos);
+  return out;
+}
+
+namespace {
+nlohmann::json to_json_impl(const DetectResult& r, bool profile_arrays) {
   using nlohmann::json;
   json j;
   j["schema_version"] = r.schema_version;
@@ -323,13 +470,19 @@ nlohmann::json to_json(const DetectResult& r) {
                        {"auto", r.avg_coh_mask_auto},
                        {"row_counts", r.avg_coh_mask_counts}};
   json prof = {{"n_pairs", r.profiles.n_pairs}, {"length", r.profiles.length}};
-  json ip = json::array(), ct = json::array(), mg = json::array();
-  for (double v : r.profiles.intensity_pct) ip.push_back(num_or_null(v));
-  for (auto v : r.profiles.counts) ct.push_back(v);
-  for (double v : r.profiles.median_grad_mm) mg.push_back(num_or_null(v));
-  prof["intensity_pct"] = ip;
-  prof["counts"] = ct;
-  prof["median_grad_mm"] = mg;
+  if (profile_arrays) {
+    json ip = json::array(), ct = json::array(), mg = json::array();
+    for (double v : r.profiles.intensity_pct) ip.push_back(num_or_null(v));
+    for (auto v : r.profiles.counts) ct.push_back(v);
+    for (double v : r.profiles.median_grad_mm) mg.push_back(num_or_null(v));
+    prof["intensity_pct"] = ip;
+    prof["counts"] = ct;
+    prof["median_grad_mm"] = mg;
+  } else {
+    prof["intensity_pct"] = kProfileMarkers[0];
+    prof["counts"] = kProfileMarkers[1];
+    prof["median_grad_mm"] = kProfileMarkers[2];
+  }
   j["profiles"] = prof;
   j["timings_s"] = r.timings_s;
   j["n_pairs_reused"] = r.n_pairs_reused;
@@ -357,6 +510,7 @@ nlohmann::json to_json(const DetectResult& r) {
   }
   return j;
 }
+}  // namespace
 
 namespace {
 

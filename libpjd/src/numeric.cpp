@@ -121,6 +121,15 @@ float bucket_highest(std::uint32_t b) {
 }
 
 void BucketHistogram::finish() {
+  count.resize(kStride);
+  if (dirty_) {
+    std::uint32_t* l = lanes_.data();
+    for (std::size_t b = 0; b < kStride; ++b) {
+      count[b] += l[b] + l[kStride + b] + l[2 * kStride + b] + l[3 * kStride + b];
+      l[b] = l[kStride + b] = l[2 * kStride + b] = l[3 * kStride + b] = 0;
+    }
+    dirty_ = false;
+  }
   start.resize(kBuckets + 1);
   std::size_t s = 0;
   for (std::uint32_t b = 0; b < kBuckets; ++b) {

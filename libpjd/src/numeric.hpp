@@ -135,12 +135,38 @@ float bucket_highest(std::uint32_t b);
 /// ranks they start at, for exact order statistics: the k-th smallest value lies in
 /// bucket_of_rank(k), at rank k - start(bucket) among that bucket's values.
 struct BucketHistogram {
-  std::vector<std::uint32_t> count;
-  std::vector<std::size_t> start;  ///< after finish(): values in lower buckets
+  /// add() counts into kLanes interleaved copies: runs of one bucket (a row of NaN, or of
+  /// close coherence values) then make independent increments, not one serial chain.
+  static constexpr std::size_t kLanes = 4;
+  static constexpr std::size_t kStride = kBuckets + 1;
+  std::vector<std::uint32_t> count;  ///< after finish(): values per bucket (kStride slots)
+  std::vector<std::size_t> start;    ///< after finish(): values in lower buckets
   std::size_t total = 0;
-  void clear() { count.assign(kBuckets + 1, 0); }
-  void finish();  ///< total and start from count
+  /// Empties the histogram (the lanes are left zero by finish(), so that is cheap).
+  void clear() {
+    if (lanes_.size() != kLanes * kStride || dirty_) lanes_.assign(kLanes * kStride, 0);
+    dirty_ = false;
+    count.assign(kStride, 0);
+  }
+  /// Counts n bucket indices (each <= kNoBucket).
+  void add(const std::uint32_t* __restrict bk, std::size_t n) {
+    std::uint32_t* __restrict h = lanes_.data();
+    dirty_ = true;
+    std::size_t c = 0;
+    for (; c + kLanes <= n; c += kLanes) {
+      ++h[bk[c]];
+      ++h[kStride + bk[c + 1]];
+      ++h[2 * kStride + bk[c + 2]];
+      ++h[3 * kStride + bk[c + 3]];
+    }
+    for (; c < n; ++c) ++h[bk[c]];
+  }
+  void finish();  ///< count (merging and re-zeroing the lanes), total and start
   std::uint32_t bucket_of_rank(std::size_t k) const;
+
+ private:
+  std::vector<std::uint32_t> lanes_;
+  bool dirty_ = false;
 };
 
 /// The k-th and (k+1)-th smallest (clamped to the last) of n > 0 unsigned keys, reordering

@@ -359,7 +359,7 @@ std::vector<fs::path> write_outputs(const DetectResult& r, const fs::path& out_d
   // summary.json (every profile as JSON) is composed on another thread while the netCDF
   // files are written (the netCDF library stays on this one).
   std::future<std::string> summary;
-  if (with_summary) summary = std::async(std::launch::async, [&r] { return to_json(r).dump(2) + "\n"; });
+  if (with_summary) summary = std::async(std::launch::async, [&r] { return to_json_text(r) + "\n"; });
   nc(n.intensity_nc, Profile::Intensity);
   nc(n.counts_nc, Profile::Counts);
   nc(n.median_nc, Profile::Median);

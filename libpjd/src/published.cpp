@@ -80,9 +80,6 @@ PJD_CLONES void diff_row(const float* __restrict cur, const float* __restrict pr
     bk[c] = nonneg_bucket(d);
   }
 }
-void count_buckets(const std::uint32_t* __restrict bk, std::uint32_t* __restrict hist, std::size_t n) {
-  for (std::size_t c = 0; c < n; ++c) ++hist[bk[c]];
-}
 /// Squared deviations of the coherence from its mean, in float32 (no-data -> 0).
 PJD_CLONES void coh_var_row(const float* __restrict cr, float mean, float* __restrict out, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
@@ -230,7 +227,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
   for (std::size_t r = 0; r < rows; ++r) {
     const float* cr = coh + r * cols;
     coh_row(cr, s.row.data(), s.bk.data(), cols);
-    count_buckets(s.bk.data(), s.chist.count.data(), cols);
+    s.chist.add(s.bk.data(), cols);
     s.fsum.add(s.row.data(), cols);
     // The masked phase of this row, kept for the next row.
     float* mcur = s.mu.data() + (r % 2) * cols;
@@ -242,7 +239,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
       continue;
     }
     diff_row(mcur, mprev, fr, s.bk.data(), cols);
-    count_buckets(s.bk.data(), s.fhist.count.data(), cols);
+    s.fhist.add(s.bk.data(), cols);
   }
   s.fhist.finish();
   s.chist.finish();

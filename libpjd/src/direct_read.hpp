@@ -1,0 +1,56 @@
+#pragma once
+// Private: reads one pair of an uncompressed chunked float32 dataset straight from the
+// file with preadv, from any thread.
+//
+// Why not only HDF5: the serial HDF5 library runs one call at a time, so one thread reads
+// for all workers; it reads whole chunks (each holding several pairs) into a block that
+// the workers then fetch back from memory. Read pair by pair here, each worker gets its
+// own pair straight from the page cache into buffers still in cache when it computes.
+// Why the chunk index is parsed here: in HDF5 1.10 (Debian 12) the only public ways to
+// learn where a chunk lies (H5Dget_chunk_info*) walk the whole chunk index on every call,
+// O(chunks^2) for a stack (0.23 s per dataset of the benchmark stack); H5Dchunk_iter, a
+// one-pass walk, arrives in 1.14. The version 1 B-tree that h5py and MintPy write is read
+// once, and checked against HDF5's own answer. Anything else (filters, another index,
+// another type, unallocated chunks) gives nullptr, and the caller reads through HDF5.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pjd {
+
+class DirectReader {
+ public:
+  /// A reader of `datasets` (rank 3: pairs, rows, columns; float32 little-endian, chunked,
+  /// no filter, every chunk allocated, all of one shape) of `file`, or nullptr when they
+  /// cannot be read directly. Calls HDF5: call it where HDF5 may be called.
+  static std::unique_ptr<DirectReader> open(const std::filesystem::path& file,
+                                            const std::vector<std::string>& datasets);
+  ~DirectReader();
+  DirectReader(const DirectReader&) = delete;
+  DirectReader& operator=(const DirectReader&) = delete;
+
+  /// Reads pair p of dataset d (the index in `datasets`), columns [x0, x1), into out
+  /// (rows x (x1 - x0) float32). Thread-safe; `stage` is the caller's scratch. Throws a
+  /// data error naming the file when the file ends early.
+  void read_pair(std::size_t d, std::size_t p, std::size_t x0, std::size_t x1, float* out,
+                 std::vector<float>& stage) const;
+
+ private:
+  struct Dataset {
+    std::size_t shape[3] = {0, 0, 0};
+    std::size_t chunk[3] = {1, 1, 1};
+    std::size_t grid[3] = {0, 0, 0};    ///< chunks along each dimension
+    std::vector<std::uint64_t> offset;  ///< file offset of chunk (pc, rc, xc)
+  };
+  DirectReader() = default;
+  void read_exactly(void* buf, std::size_t bytes, std::uint64_t at) const;
+
+  std::string file_;
+  int fd_ = -1;
+  std::vector<Dataset> ds_;
+};
+
+}  // namespace pjd
