@@ -162,6 +162,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
       double read_s = 0;
     };
     std::vector<Worker> workers(threads);
+    const std::size_t band = direct->band_rows(0);
     // The average coherence is summed in stack order (numpy's float32 order): the worker of
     // todo position i adds its pair when the one of i - 1 has.
     std::mutex acc_mu;
@@ -176,9 +177,8 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
       try {
         const std::size_t q = todo[i], p = todo_idx[i];
         const auto tr = Clock::now();
-        k.unw.resize(plane);
+        k.unw.resize(band * cols);
         k.coh.resize(plane);
-        direct->read_pair(0, p, x0, x1, k.unw.data(), k.stage);
         direct->read_pair(1, p, x0, x1, k.coh.data(), k.stage);
         k.read_s += seconds_since(tr);
         if (accumulate) {
@@ -191,7 +191,18 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
           ++acc_next;
           acc_cv.notify_all();
         }
-        stats[q] = published::process_pair(k.unw.data(), k.coh.data(), rows, cols, params.cmin, res.wavelength_m,
+        // The phase is needed once, row after row: it is read one band of rows at a time.
+        std::size_t have = static_cast<std::size_t>(-1);
+        auto unw_row = [&](std::size_t r) -> const float* {
+          if (r / band != have) {
+            const auto tb = Clock::now();
+            have = r / band;
+            direct->read_band(0, p, have, x0, x1, k.unw.data(), k.stage);
+            k.read_s += seconds_since(tb);
+          }
+          return k.unw.data() + (r % band) * cols;
+        };
+        stats[q] = published::process_pair(unw_row, k.coh.data(), rows, cols, params.cmin, res.wavelength_m,
                                            intensity.data() + q * rows, counts.data() + q * rows,
                                            med_grad.data() + q * rows, k.scratch);
         const std::size_t n_done = ++done;

@@ -221,25 +221,31 @@ void DirectReader::read_exactly(void* buf, std::size_t bytes, std::uint64_t at) 
   }
 }
 
-void DirectReader::read_pair(std::size_t d, std::size_t p, std::size_t x0, std::size_t x1, float* out,
-                             std::vector<float>& stage) const {
+std::size_t DirectReader::band_rows(std::size_t d) const { return ds_[d].chunk[1]; }
+
+void DirectReader::read_band(std::size_t d, std::size_t p, std::size_t band, std::size_t x0, std::size_t x1,
+                             float* out, std::vector<float>& stage) const {
   const Dataset& s = ds_[d];
   const std::size_t cp = s.chunk[0], cr = s.chunk[1], cx = s.chunk[2];
   const std::size_t pc = p / cp, pi = p % cp;
-  const std::size_t rows = s.shape[1], cols = x1 - x0;
+  const std::size_t r0 = band * cr, nr = std::min(cr, s.shape[1] - r0), cols = x1 - x0;
   if (stage.size() < cr * cx) stage.resize(cr * cx);
-  for (std::size_t rc = 0; rc < s.grid[1]; ++rc) {
-    const std::size_t r0 = rc * cr, nr = std::min(cr, rows - r0);
-    for (std::size_t xc = x0 / cx; xc < (x1 + cx - 1) / cx; ++xc) {
-      const std::size_t xa = std::max(x0, xc * cx), xb = std::min(x1, (xc + 1) * cx);
-      // The pair's rows of this chunk are one run of bytes: read it whole (one contiguous
-      // copy from the page cache), then place its rows.
-      const std::uint64_t at = s.offset[(pc * s.grid[1] + rc) * s.grid[2] + xc] + 4ull * pi * cr * cx;
-      read_exactly(stage.data(), 4 * nr * cx, at);
-      for (std::size_t i = 0; i < nr; ++i)
-        std::memcpy(out + (r0 + i) * cols + (xa - x0), stage.data() + i * cx + (xa - xc * cx), 4 * (xb - xa));
-    }
+  for (std::size_t xc = x0 / cx; xc < (x1 + cx - 1) / cx; ++xc) {
+    const std::size_t xa = std::max(x0, xc * cx), xb = std::min(x1, (xc + 1) * cx);
+    // The pair's rows of this chunk are one run of bytes: read it whole (one contiguous
+    // copy from the page cache), then place its rows.
+    const std::uint64_t at = s.offset[(pc * s.grid[1] + band) * s.grid[2] + xc] + 4ull * pi * cr * cx;
+    read_exactly(stage.data(), 4 * nr * cx, at);
+    for (std::size_t i = 0; i < nr; ++i)
+      std::memcpy(out + i * cols + (xa - x0), stage.data() + i * cx + (xa - xc * cx), 4 * (xb - xa));
   }
+}
+
+void DirectReader::read_pair(std::size_t d, std::size_t p, std::size_t x0, std::size_t x1, float* out,
+                             std::vector<float>& stage) const {
+  const Dataset& s = ds_[d];
+  for (std::size_t band = 0; band < s.grid[1]; ++band)
+    read_band(d, p, band, x0, x1, out + band * s.chunk[1] * (x1 - x0), stage);
 }
 
 }  // namespace pjd

