@@ -125,10 +125,12 @@ void BucketHistogram::finish() {
   if (dirty_) {
     std::uint32_t* l = lanes_.data();
     for (std::size_t b = 0; b < kStride; ++b) {
-      count[b] += l[b] + l[kStride + b] + l[2 * kStride + b] + l[3 * kStride + b];
+      count[b] = l[b] + l[kStride + b] + l[2 * kStride + b] + l[3 * kStride + b];
       l[b] = l[kStride + b] = l[2 * kStride + b] = l[3 * kStride + b] = 0;
     }
     dirty_ = false;
+  } else {
+    std::fill(count.begin(), count.end(), 0u);
   }
   start.resize(kBuckets + 1);
   std::size_t s = 0;

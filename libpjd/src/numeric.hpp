@@ -146,7 +146,6 @@ struct BucketHistogram {
   void clear() {
     if (lanes_.size() != kLanes * kStride || dirty_) lanes_.assign(kLanes * kStride, 0);
     dirty_ = false;
-    count.assign(kStride, 0);
   }
   /// Counts n bucket indices (each <= kNoBucket).
   void add(const std::uint32_t* __restrict bk, std::size_t n) {
