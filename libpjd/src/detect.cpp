@@ -11,7 +11,6 @@
 #include <chrono>
 #include <charconv>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <limits>
@@ -22,7 +21,7 @@
 #include <thread>
 
 #include "detect_common.hpp"
-#include "direct_read.hpp"
+#include "direct_pass.hpp"
 #include "numeric.hpp"
 #include "parallel.hpp"
 #include "pjd/error.hpp"
@@ -36,14 +35,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-/// The direct reader of `dsets`, unless PJD_DIRECT_READ=0 (read through HDF5, to compare)
-/// or the stack cannot be read directly (compressed, ...).
-std::unique_ptr<DirectReader> open_direct(const Stack& stack, const std::vector<std::string>& dsets) {
-  const char* env = std::getenv("PJD_DIRECT_READ");
-  if (env && std::string(env) == "0") return nullptr;
-  return DirectReader::open(stack.file(), dsets);
 }
 
 }  // namespace
@@ -155,70 +146,27 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   const bool accumulate = full_stack && res.n_pairs_reused == 0;
   const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets);
   if (direct) {
-    struct Worker {
-      std::vector<float, NoFillAllocator<float>> unw, coh;
-      std::vector<float> stage;
-      published::PairScratch scratch;
-      double read_s = 0;
-    };
-    std::vector<Worker> workers(threads);
     const std::size_t band = direct->band_rows(0);
-    // The average coherence is summed in stack order (numpy's float32 order): the worker of
-    // todo position i adds its pair when the one of i - 1 has.
-    std::mutex acc_mu;
-    std::condition_variable acc_cv;
-    std::size_t acc_next = 0;
-    bool failed = false;
-    std::atomic<std::size_t> done{0};
-    std::mutex progress_mu;
-    const auto t0 = Clock::now();
-    parallel_for(todo.size(), threads, [&](std::size_t i, unsigned w) {
-      Worker& k = workers[w];
-      try {
-        const std::size_t q = todo[i], p = todo_idx[i];
-        const auto tr = Clock::now();
-        k.unw.resize(band * cols);
-        k.coh.resize(plane);
-        direct->read_pair(1, p, x0, x1, k.coh.data(), k.stage);
-        k.read_s += seconds_since(tr);
-        if (accumulate) {
-          std::unique_lock<std::mutex> lk(acc_mu);
-          acc_cv.wait(lk, [&] { return acc_next == i || failed; });
-          if (failed) return;
-          lk.unlock();
-          if (keep[p]) published::avg_coh_accumulate(k.coh.data(), plane, coh_sum.data(), coh_cnt.data());
-          lk.lock();
-          ++acc_next;
-          acc_cv.notify_all();
-        }
-        // The phase is needed once, row after row: it is read one band of rows at a time.
-        std::size_t have = static_cast<std::size_t>(-1);
-        auto unw_row = [&](std::size_t r) -> const float* {
-          if (r / band != have) {
-            const auto tb = Clock::now();
-            have = r / band;
-            direct->read_band(0, p, have, x0, x1, k.unw.data(), k.stage);
-            k.read_s += seconds_since(tb);
-          }
-          return k.unw.data() + (r % band) * cols;
-        };
-        stats[q] = published::process_pair(unw_row, k.coh.data(), rows, cols, params.cmin, res.wavelength_m,
-                                           intensity.data() + q * rows, counts.data() + q * rows,
-                                           med_grad.data() + q * rows, k.scratch);
-        const std::size_t n_done = ++done;
-        if (progress && (n_done * 100 / todo.size() != (n_done - 1) * 100 / todo.size())) {
-          std::lock_guard<std::mutex> lk(progress_mu);
-          report(progress, 0.9 * static_cast<double>(n_done) / static_cast<double>(todo.size()), "read");
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lk(acc_mu);
-        failed = true;  // nobody waits for this pair's coherence any more
-        acc_cv.notify_all();
-        throw;
-      }
-    });
-    t_compute = seconds_since(t0);
-    for (const auto& k : workers) t_read += k.read_s;
+    t_compute = direct_pass(*direct, todo_idx, threads, x0, x1, rows, accumulate, keep, coh_sum.data(),
+                            coh_cnt.data(), progress, t_read, [&](std::size_t i, DirectWorker& w) {
+                              const std::size_t q = todo[i], p = todo_idx[i];
+                              // The phase is needed once, row after row: read a band of rows at a time.
+                              w.unw.resize(band * cols);
+                              std::size_t have = static_cast<std::size_t>(-1);
+                              auto unw_row = [&](std::size_t r) -> const float* {
+                                if (r / band != have) {
+                                  const auto tb = Clock::now();
+                                  have = r / band;
+                                  direct->read_band(0, p, have, x0, x1, w.unw.data(), w.stage);
+                                  w.read_s += seconds_since(tb);
+                                }
+                                return w.unw.data() + (r % band) * cols;
+                              };
+                              stats[q] = published::process_pair(
+                                  unw_row, w.coh.data(), rows, cols, params.cmin, res.wavelength_m,
+                                  intensity.data() + q * rows, counts.data() + q * rows, med_grad.data() + q * rows,
+                                  w.scratch);
+                            });
   } else {
     std::vector<published::PairScratch> scratch(threads);
     t_compute = stream_blocks(

@@ -19,6 +19,7 @@
 #include "pjd/error.hpp"
 #include "published.hpp"
 #include "detect_common.hpp"
+#include "direct_pass.hpp"
 #include "robust.hpp"
 
 namespace pjd {
@@ -204,21 +205,39 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       blocks.emplace_back(i, j);
       i = j;
     }
-    std::vector<published::PairScratch> scratch(threads);
-    t_compute = stream_blocks(
-        blocks, [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, p0, p1); },
-        [&](const Block& cur) {
-          parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
-            const std::size_t q = todo[cur.p0 + i];
-            const float* u = cur.unw.data() + i * plane;
-            const float* c = cur.coh.data() + i * plane;
-            stats[q] = published::process_pair(u, c, rows, cols, params.cmin, res.wavelength_m,
-                                               intensity.data() + q * rows, counts.data() + q * rows,
-                                               med_grad.data() + q * rows, scratch[w]);
-          });
-          profile_block(cur);
-        },
-        progress, /*overlap=*/threads > 1);  // --threads 1: one core
+    if (const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets)) {
+      // Each worker reads its pair (the coherence sum in pair order, as profile_block makes it).
+      t_compute = direct_pass(*direct, todo, threads, x0, x1, rows, true, keep, coh_sum.data(), coh_cnt.data(),
+                              progress, t_read, [&](std::size_t i, DirectWorker& w) {
+                                const std::size_t q = todo[i];
+                                const auto tr = Clock::now();
+                                w.unw.resize(plane);
+                                direct->read_pair(0, q, x0, x1, w.unw.data(), w.stage);
+                                w.read_s += seconds_since(tr);
+                                stats[q] = published::process_pair(
+                                    w.unw.data(), w.coh.data(), rows, cols, params.cmin, res.wavelength_m,
+                                    intensity.data() + q * rows, counts.data() + q * rows, med_grad.data() + q * rows,
+                                    w.scratch);
+                                robust::gradient_rows(w.unw.data(), w.coh.data(), 0, rows, cols, bounds, kCohFloor,
+                                                      seg_sum.data() + q * rows * K, seg_cnt.data() + q * rows * K);
+                              });
+    } else {
+      std::vector<published::PairScratch> scratch(threads);
+      t_compute = stream_blocks(
+          blocks, [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, p0, p1); },
+          [&](const Block& cur) {
+            parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
+              const std::size_t q = todo[cur.p0 + i];
+              const float* u = cur.unw.data() + i * plane;
+              const float* c = cur.coh.data() + i * plane;
+              stats[q] = published::process_pair(u, c, rows, cols, params.cmin, res.wavelength_m,
+                                                 intensity.data() + q * rows, counts.data() + q * rows,
+                                                 med_grad.data() + q * rows, scratch[w]);
+            });
+            profile_block(cur);
+          },
+          progress, /*overlap=*/threads > 1);  // --threads 1: one core
+    }
   }
 
   const auto t_analyse = Clock::now();

@@ -101,3 +101,20 @@ TEST_CASE("published detect gives the same result read directly or through HDF5"
     CHECK(doc == pjd::to_json(direct));
   }
 }
+
+TEST_CASE("robust detect gives the same result read directly or through HDF5", "[direct_read][robust]") {
+  TempDir tmp("direct_read_robust");
+  const auto stack = simulate_small(tmp.path(), pjd::SimCompression::None, 150);
+  pjd::DetectParams p;
+  p.threads = 2;
+  auto doc = [&] {
+    auto j = pjd::to_json(pjd::detect(stack, p));
+    j.erase("timings_s");
+    return j;
+  };
+  const auto direct = doc();
+  DirectReadEnv env("0");
+  const auto via_hdf5 = doc();
+  CHECK(direct["seams"].size() > 0);
+  CHECK(direct == via_hdf5);
+}
