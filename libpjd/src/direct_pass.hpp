@@ -3,6 +3,7 @@
 // `threads` workers reads its own pair straight from the file (direct_read.hpp) and works
 // on it while it is in cache; no thread only reads. The temporal coherence sum is made in
 // the order of the pairs (numpy's float32 order), the same to the bit whatever the threads.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,8 +41,8 @@ struct DirectWorker {
 };
 
 /// For i in [0, pairs.size()): reads the coherence of stack pair pairs[i] (columns [x0, x1))
-/// into w.coh, adds it to coh_sum / coh_cnt when accumulate and keep[pairs[i]] (in the order
-/// of i), then calls work(i, w). Reports progress 0..0.9 as "read". Returns the wall seconds
+/// into w.coh band by band, adding each band to coh_sum / coh_cnt when accumulate and
+/// keep[pairs[i]] (in the order of i), then calls work(i, w). Reports progress 0..0.9 as "read". Returns the wall seconds
 /// of the pass; adds the workers' reading seconds to t_read.
 template <typename Work>
 double direct_pass(const DirectReader& rd, const std::vector<std::size_t>& pairs, unsigned threads, std::size_t x0,
@@ -49,11 +50,13 @@ double direct_pass(const DirectReader& rd, const std::vector<std::size_t>& pairs
                    std::int32_t* coh_cnt, const ProgressFn& progress, double& t_read, Work&& work) {
   using Clock = std::chrono::steady_clock;
   const std::size_t plane = rows * (x1 - x0), n = pairs.size();
+  const std::size_t cols = x1 - x0, band = rd.band_rows(1), n_bands = (rows + band - 1) / band;
   std::vector<DirectWorker> workers(threads);
-  // The worker of pair i adds its coherence when the one of pair i - 1 has.
+  // The coherence is read and summed one band of rows at a time, while the band is in cache:
+  // the worker of pair i adds band b when the one of pair i - 1 has (acc_next[b] == i).
   std::mutex acc_mu;
   std::condition_variable acc_cv;
-  std::size_t acc_next = 0;
+  std::vector<std::size_t> acc_next(n_bands, 0);
   bool failed = false;
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
@@ -62,18 +65,21 @@ double direct_pass(const DirectReader& rd, const std::vector<std::size_t>& pairs
   parallel_for(n, threads, [&](std::size_t i, unsigned wi) {
     DirectWorker& w = workers[wi];
     try {
-      const auto tr = Clock::now();
       w.coh.resize(plane);
-      rd.read_pair(1, pairs[i], x0, x1, w.coh.data(), w.stage);
-      w.read_s += std::chrono::duration<double>(Clock::now() - tr).count();
-      if (accumulate) {
+      for (std::size_t b = 0; b < n_bands; ++b) {
+        const auto tr = Clock::now();
+        float* c = w.coh.data() + b * band * cols;
+        rd.read_band(1, pairs[i], b, x0, x1, c, w.stage);
+        w.read_s += std::chrono::duration<double>(Clock::now() - tr).count();
+        if (!accumulate) continue;
         std::unique_lock<std::mutex> lk(acc_mu);
-        acc_cv.wait(lk, [&] { return acc_next == i || failed; });
+        acc_cv.wait(lk, [&] { return acc_next[b] == i || failed; });
         if (failed) return;
         lk.unlock();
-        if (keep[pairs[i]]) published::avg_coh_accumulate(w.coh.data(), plane, coh_sum, coh_cnt);
+        const std::size_t at = b * band * cols, m = std::min(band, rows - b * band) * cols;
+        if (keep[pairs[i]]) published::avg_coh_accumulate(c, m, coh_sum + at, coh_cnt + at);
         lk.lock();
-        ++acc_next;
+        ++acc_next[b];
         acc_cv.notify_all();
       }
       work(i, w);

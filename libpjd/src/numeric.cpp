@@ -207,6 +207,24 @@ std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, s
   return {kth, next};
 }
 
+std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits_near(std::uint32_t* v, std::size_t n, std::size_t k,
+                                                                  std::uint32_t lo, std::uint32_t hi,
+                                                                  std::uint32_t* tmp) {
+  std::size_t below = 0, m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t x = v[i];
+    below += x < lo;
+    tmp[m] = x;
+    m += (x >= lo) & (x <= hi);
+  }
+  const std::size_t k1 = std::min(k + 1, n - 1);
+  if (below <= k && k1 < below + m) {
+    const auto r = select_adjacent_bits(tmp, m, k - below);
+    return {r.first, k1 == k ? r.first : r.second};
+  }
+  return select_adjacent_bits(v, n, k);
+}
+
 std::pair<float, float> select_in_buckets(std::vector<float>& vals, std::size_t first, std::size_t k,
                                           std::size_t k1) {
   const std::size_t kk = k - first;

@@ -173,6 +173,15 @@ struct BucketHistogram {
 /// patterns of floats >= 0 it selects by value.
 std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* v, std::size_t n, std::size_t k);
 
+/// The same, when the answer is expected in the key window [lo, hi] (e.g. near the previous
+/// row's median): one pass counts the keys below and inside the window and copies the inside
+/// ones to tmp (room for n), then selects among those only. Falls back to
+/// select_adjacent_bits when the k-th or (k+1)-th smallest lies outside. v is not reordered
+/// unless it falls back.
+std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits_near(std::uint32_t* v, std::size_t n, std::size_t k,
+                                                                  std::uint32_t lo, std::uint32_t hi,
+                                                                  std::uint32_t* tmp);
+
 /// Given the values of buckets [lo, hi] (in any order; reordered), where lo starts at
 /// rank `first`: the values of ranks k and k1 (k <= k1 <= k + 1, both in [lo, hi]).
 std::pair<float, float> select_in_buckets(std::vector<float>& vals, std::size_t first, std::size_t k,

@@ -225,6 +225,7 @@ PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, 
   s.mu.resize(2 * cols);
   s.bk.resize(cols);
   s.rowbits.resize(cols);
+  s.rowtmp.resize(cols);
   s.mark.resize(cols);
   s.fhist.clear();
   s.chist.clear();
@@ -389,6 +390,8 @@ PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, 
   const std::int32_t sm =
       std::isnan(m) ? std::numeric_limits<std::int32_t>::max() : bits_threshold([&](float f) { return h(f) < m; });
   s.dsum.reset(n);
+  bool have_prev = false;  // a row median to look near
+  std::uint32_t win_lo = 0, win_hi = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     double* __restrict row = s.drow.data();
     if (!has_grad(r)) {
@@ -418,13 +421,15 @@ PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, 
       std::memcpy(&x, &u, sizeof x);
       return x;
     };
-    const std::size_t half = nv / 2;
-    if (nv % 2) {
-      med_grad_mm[r] = h(as_float(num::select_adjacent_bits(rv, nv, half).first));
-    } else {
-      const auto [lo, hi] = num::select_adjacent_bits(rv, nv, half - 1);
-      med_grad_mm[r] = (h(as_float(lo)) + h(as_float(hi))) / 2.0;
-    }
+    const std::size_t half = nv / 2, k = nv % 2 ? half : half - 1;
+    // Neighbouring rows have close medians: look near the previous row's first.
+    const auto [lo, hi] = have_prev ? num::select_adjacent_bits_near(rv, nv, k, win_lo, win_hi, s.rowtmp.data())
+                                    : num::select_adjacent_bits(rv, nv, k);
+    med_grad_mm[r] = nv % 2 ? h(as_float(lo)) : (h(as_float(lo)) + h(as_float(hi))) / 2.0;
+    const float m = as_float(lo);
+    win_lo = bits_of(m * 0.75f);
+    win_hi = bits_of(m * 1.33f);
+    have_prev = true;
   }
   st.grad_std_mm = stat_f64(nk > 0 ? std::sqrt(s.dsum.sum() / static_cast<double>(nk)) : kNaN);
   return st;

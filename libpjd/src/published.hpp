@@ -25,7 +25,7 @@ struct PairStats {
 struct PairScratch {
   std::vector<float> f;                  ///< |azimuth difference| of the masked phase (float32), NaN = no data
   std::vector<float> row, mu, gathered, cgathered;
-  std::vector<std::uint32_t> bk, rowbits;
+  std::vector<std::uint32_t> bk, rowbits, rowtmp;
   std::vector<std::uint8_t> mark;
   std::vector<double> drow;
   num::BucketHistogram fhist, chist;     ///< of f and of the masked coherence

@@ -200,6 +200,17 @@ TEST_CASE("select_adjacent_bits equals a full sort", "[numeric]") {
         INFO("n " << n << " trial " << trial << " k " << k);
         CHECK(a == sorted[k]);
         CHECK(b == sorted[std::min(k + 1, n - 1)]);
+        // Near a window: around the answer, off it, empty, everything.
+        std::vector<std::uint32_t> tmp(n);
+        const std::uint32_t s_k = sorted[k];
+        for (auto [lo, hi] : {std::pair<std::uint32_t, std::uint32_t>{s_k, s_k},
+                              {s_k > 3 ? s_k - 3 : 0u, s_k + 3}, {s_k + 1, s_k + 100}, {1u, 0u}, {0u, ~0u}}) {
+          auto w2 = v;
+          const auto [a2, b2] = pjd::num::select_adjacent_bits_near(w2.data(), n, k, lo, hi, tmp.data());
+          INFO("window " << lo << " " << hi);
+          CHECK(a2 == sorted[k]);
+          CHECK(b2 == sorted[std::min(k + 1, n - 1)]);
+        }
       }
     }
   }
