@@ -152,37 +152,37 @@ std::uint32_t BucketHistogram::bucket_of_rank(std::size_t k) const {
 
 namespace {
 /// Moves the values < p (or <= p) of a[lo, hi) to the front; returns where the rest starts.
-template <bool OrEqual>
-std::size_t partition_bits(std::uint32_t* a, std::size_t lo, std::size_t hi, std::uint32_t p) {
+template <bool OrEqual, typename K>
+std::size_t partition_keys(K* a, std::size_t lo, std::size_t hi, K p) {
   std::size_t i = lo;
   for (std::size_t j = lo; j < hi; ++j) {
-    const std::uint32_t x = a[j];
+    const K x = a[j];
     a[j] = a[i];
     a[i] = x;
     i += OrEqual ? (x <= p) : (x < p);
   }
   return i;
 }
-}  // namespace
 
-std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, std::size_t n, std::size_t k) {
+template <typename K>
+std::pair<K, K> select_adjacent_keys(K* a, std::size_t n, std::size_t k) {
   std::size_t lo = 0, hi = n;
-  std::uint32_t kth = 0;
+  K kth = 0;
   bool found = false;
   while (hi - lo > 16) {
     // Median of three as the pivot (a value of the range, so each round makes progress).
-    std::uint32_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    K x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
     if (x > y) std::swap(x, y);
     if (y > z) y = std::max(x, z);
-    const std::uint32_t p = y;
-    const std::size_t i = partition_bits<false>(a, lo, hi, p);
+    const K p = y;
+    const std::size_t i = partition_keys<false>(a, lo, hi, p);
     if (k < i) {
       hi = i;
     } else if (i > lo) {
       lo = i;
     } else {
       // Nothing below p: p is the range's minimum. Its copies go first.
-      const std::size_t i2 = partition_bits<true>(a, lo, hi, p);
+      const std::size_t i2 = partition_keys<true>(a, lo, hi, p);
       if (k < i2) {
         kth = p;
         found = true;
@@ -193,7 +193,7 @@ std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, s
   }
   if (!found) {
     for (std::size_t i = lo + 1; i < hi; ++i) {  // insertion sort of the short range
-      const std::uint32_t x = a[i];
+      const K x = a[i];
       std::size_t j = i;
       for (; j > lo && a[j - 1] > x; --j) a[j] = a[j - 1];
       a[j] = x;
@@ -202,9 +202,18 @@ std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, s
   }
   if (k + 1 >= n) return {kth, kth};
   // Every value after position k is >= the k-th.
-  std::uint32_t next = a[k + 1];
+  K next = a[k + 1];
   for (std::size_t i = k + 2; i < n; ++i) next = std::min(next, a[i]);
   return {kth, next};
+}
+}  // namespace
+
+std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* a, std::size_t n, std::size_t k) {
+  return select_adjacent_keys(a, n, k);
+}
+
+std::pair<std::uint64_t, std::uint64_t> select_adjacent_keys64(std::uint64_t* a, std::size_t n, std::size_t k) {
+  return select_adjacent_keys(a, n, k);
 }
 
 std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits_near(std::uint32_t* v, std::size_t n, std::size_t k,

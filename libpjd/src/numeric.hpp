@@ -172,6 +172,8 @@ struct BucketHistogram {
 /// them: a quickselect with branch-free partitions, for short runs (a row). On the bit
 /// patterns of floats >= 0 it selects by value.
 std::pair<std::uint32_t, std::uint32_t> select_adjacent_bits(std::uint32_t* v, std::size_t n, std::size_t k);
+/// The same for 64-bit keys.
+std::pair<std::uint64_t, std::uint64_t> select_adjacent_keys64(std::uint64_t* v, std::size_t n, std::size_t k);
 
 /// The same, when the answer is expected in the key window [lo, hi] (e.g. near the previous
 /// row's median): one pass counts the keys below and inside the window and copies the inside

@@ -1,6 +1,11 @@
 #include "robust.hpp"
 
+#include "numeric.hpp"
+#include "parallel.hpp"
+
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -21,15 +26,22 @@ double jump_rad_per_px(int iw_index) {
   return 2.0 * kPi * df * kLineTimeS;
 }
 
-double median_of(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty()) return kNaN;
-  const std::size_t n = v.size(), m = n / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  const double hi = v[m];
-  if (n % 2) return hi;
-  const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m));
-  return 0.5 * (lo + hi);
+double median_of(const std::vector<double>& v) {
+  // The finite values as unsigned keys in the order of the doubles, then a branch-free
+  // selection of the middle one or two (called a great many times by stack_energy).
+  thread_local std::vector<std::uint64_t> keys;
+  keys.clear();
+  for (double x : v) {
+    if (!std::isfinite(x)) continue;
+    const auto u = std::bit_cast<std::uint64_t>(x);
+    keys.push_back(u >> 63 ? ~u : u | (std::uint64_t{1} << 63));
+  }
+  if (keys.empty()) return kNaN;
+  auto value = [](std::uint64_t k) { return std::bit_cast<double>(k >> 63 ? k & ~(std::uint64_t{1} << 63) : ~k); };
+  const std::size_t n = keys.size(), m = n / 2;
+  if (n % 2) return value(num::select_adjacent_keys64(keys.data(), n, m).first);
+  const auto [lo, hi] = num::select_adjacent_keys64(keys.data(), n, m - 1);
+  return 0.5 * (value(lo) + value(hi));
 }
 
 double mad_sigma(const std::vector<double>& v) {
@@ -129,17 +141,28 @@ void group_profile(const float* sum_rad, const float* count, std::size_t rows, s
 }
 
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
-                     const std::vector<bool>& use, bool fast) {
+                     const std::vector<bool>& use, bool fast, unsigned threads) {
   Stacked st;
   const std::size_t np = rows ? mean_rad.size() / rows : 0;
-  std::vector<double> sum1(rows, 0.0), sum1c(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
-  std::vector<double> x(rows), s1(rows), s3(rows), win, csum(rows + 1);
-  std::vector<long long> ccnt(rows + 1);
   constexpr std::size_t R = 8;  // detrending half window (rows)
-  for (std::size_t p = 0; p < np; ++p) {
-    if (p < use.size() && !use[p]) continue;
+  // Each pair's normalised profiles (s1, s3 over their noise sigmas) on any thread, then the
+  // sums in pair order: the same to the bit whatever the thread count.
+  struct PairZ {
+    bool ok = false;
+    double sd1 = 0, sd3 = 0;
+    std::vector<double> s1, s3;
+  };
+  std::vector<PairZ> per_pair(np);
+  parallel_for(np, threads, [&](std::size_t p, unsigned) {
+    if (p < use.size() && !use[p]) return;
     const double* m = mean_rad.data() + p * rows;
     const double* n = count.data() + p * rows;
+    thread_local std::vector<double> x, win, csum;
+    thread_local std::vector<long long> ccnt;
+    x.resize(rows);
+    csum.resize(rows + 1);
+    ccnt.resize(rows + 1);
+    std::vector<double> s1(rows), s3(rows);
     // Detrend by a running median over +-8 rows (the local azimuth trend and the in-burst
     // ramp). A median, not a mean: a strong seam inside the window must not shift the rows
     // around it (a mean makes side peaks a few rows either side of every strong seam).
@@ -186,7 +209,7 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
         ++nvalid;
       }
     }
-    if (nvalid < 10) continue;
+    if (nvalid < 10) return;
     for (std::size_t r = 0; r < rows; ++r) {
       s1[r] = std::isfinite(x[r]) ? x[r] * std::sqrt(n[r]) : kNaN;
       s3[r] = kNaN;
@@ -195,7 +218,15 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
     }
     // Noise floors keep noise-free profiles usable (1e-4 rad per cell).
     const double sd1 = std::max(mad_sigma(s1), 1e-4), sd3 = std::max(mad_sigma(s3), 1e-4);
-    if (!std::isfinite(sd1) || !std::isfinite(sd3)) continue;
+    if (!std::isfinite(sd1) || !std::isfinite(sd3)) return;
+    per_pair[p] = PairZ{true, sd1, sd3, std::move(s1), std::move(s3)};
+  });
+  std::vector<double> sum1(rows, 0.0), sum1c(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (!per_pair[p].ok) continue;
+    const double sd1 = per_pair[p].sd1, sd3 = per_pair[p].sd3;
+    const std::vector<double>& s1 = per_pair[p].s1;
+    const std::vector<double>& s3 = per_pair[p].s3;
     ++st.n_pairs;
     for (std::size_t r = 0; r < rows; ++r) {
       if (std::isfinite(s1[r])) {

@@ -66,8 +66,9 @@ struct Stacked {
 /// fast: detrend by a mean that leaves out rows r+-1 (O(rows)) instead of the running median;
 /// strong seams then make side peaks a few rows away, so it serves only where the rows are
 /// known already (the column signatures of the sub-swath split).
+/// threads: workers for the per-pair profiles (the sums stay in pair order).
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
-                     const std::vector<bool>& use, bool fast = false);
+                     const std::vector<bool>& use, bool fast = false, unsigned threads = 1);
 
 /// Seam rows from the stacked significance: peaks, a regular spacing, the burst count.
 struct SeamSearch {
@@ -125,7 +126,7 @@ std::vector<std::pair<std::size_t, std::size_t>> split_by_signatures(const std::
 std::size_t best_cut(const std::vector<double>& d_col, std::size_t lo, std::size_t hi);
 
 /// Robust statistics on finite values (NaN ignored; NaN when none).
-double median_of(std::vector<double> v);
+double median_of(const std::vector<double>& v);
 double mad_sigma(const std::vector<double>& v);  ///< 1.4826 * median |v - median|
 
 }  // namespace pjd::robust

@@ -268,7 +268,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   auto search = [&](std::size_t k0, std::size_t k1) {
     std::vector<double> mean, cnt;
     group_profiles(k0, k1, mean, cnt);
-    const auto st = robust::stack_energy(mean, cnt, rows, use);
+    const auto st = robust::stack_energy(mean, cnt, rows, use, /*fast=*/false, threads);
     return robust::find_seams(st, rows, spacing_prior, params.n_burst);
   };
 
