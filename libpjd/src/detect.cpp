@@ -144,29 +144,32 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
   // One streaming pass over the pairs to compute.
   const bool accumulate = full_stack && res.n_pairs_reused == 0;
-  const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets);
+  const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets, threads, cols);
   if (direct) {
     const std::size_t band = direct->band_rows(0);
-    t_compute = direct_pass(*direct, todo_idx, threads, x0, x1, rows, accumulate, keep, coh_sum.data(),
-                            coh_cnt.data(), progress, t_read, [&](std::size_t i, DirectWorker& w) {
-                              const std::size_t q = todo[i], p = todo_idx[i];
-                              // The phase is needed once, row after row: read a band of rows at a time.
-                              w.unw.resize(band * cols);
-                              std::size_t have = static_cast<std::size_t>(-1);
-                              auto unw_row = [&](std::size_t r) -> const float* {
-                                if (r / band != have) {
-                                  const auto tb = Clock::now();
-                                  have = r / band;
-                                  direct->read_band(0, p, have, x0, x1, w.unw.data(), w.stage);
-                                  w.read_s += seconds_since(tb);
-                                }
-                                return w.unw.data() + (r % band) * cols;
-                              };
-                              stats[q] = published::process_pair(
-                                  unw_row, w.coh.data(), rows, cols, params.cmin, res.wavelength_m,
-                                  intensity.data() + q * rows, counts.data() + q * rows, med_grad.data() + q * rows,
-                                  w.scratch);
-                            });
+    t_compute = direct_pass(
+        *direct, todo_idx, threads, x0, x1, rows, accumulate, keep, coh_sum.data(), coh_cnt.data(), progress, t_read,
+        [&](std::size_t i, DirectWorker& w) {
+          const std::size_t q = todo[i], p = todo_idx[i];
+          auto run = [&](const auto& unw) {
+            stats[q] = published::process_pair(unw, w.coh_p, rows, cols, params.cmin, res.wavelength_m,
+                                               intensity.data() + q * rows, counts.data() + q * rows,
+                                               med_grad.data() + q * rows, w.scratch);
+          };
+          if (w.unw_p) return run(w.unw_p);  // a compressed stack: the pass read the phase
+          // The phase is needed once, row after row: read a band of rows at a time.
+          w.unw.resize(band * cols);
+          std::size_t have = static_cast<std::size_t>(-1);
+          run(std::function<const float*(std::size_t)>([&](std::size_t r) -> const float* {
+            if (r / band != have) {
+              const auto tb = Clock::now();
+              have = r / band;
+              direct->read_band(0, p, have, x0, x1, w.unw.data(), w.stage);
+              w.read_s += seconds_since(tb);
+            }
+            return w.unw.data() + (r % band) * cols;
+          }));
+        });
   } else {
     std::vector<published::PairScratch> scratch(threads);
     t_compute = stream_blocks(

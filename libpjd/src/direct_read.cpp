@@ -9,6 +9,11 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
+
+extern "C" {
+#include <liblzf/lzf.h>
+}
 
 #include "h5util.hpp"
 #include "pjd/error.hpp"
@@ -141,9 +146,17 @@ std::unique_ptr<DirectReader> DirectReader::open(const std::filesystem::path& fi
     if (!dset.valid()) return nullptr;
     Handle type(H5Dget_type(dset)), space(H5Dget_space(dset)), dcpl(H5Dget_create_plist(dset));
     if (H5Tequal(type, H5T_IEEE_F32LE) <= 0 || H5Sget_simple_extent_ndims(space) != 3 ||
-        H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_nfilters(dcpl) != 0)
+        H5Pget_layout(dcpl) != H5D_CHUNKED)
       return nullptr;
     Dataset s;
+    if (const int nf = H5Pget_nfilters(dcpl); nf == 1) {
+      unsigned flags = 0;
+      std::size_t nelmts = 0;
+      if (H5Pget_filter2(dcpl, 0, &flags, &nelmts, nullptr, 0, nullptr, nullptr) != h5::kLzfFilter) return nullptr;
+      s.lzf = true;
+    } else if (nf != 0) {
+      return nullptr;
+    }
     hsize_t dims[3], chunk[3];
     H5Sget_simple_extent_dims(space, dims, nullptr);
     if (H5Pget_chunk(dcpl, 3, chunk) != 3) return nullptr;
@@ -156,6 +169,10 @@ std::unique_ptr<DirectReader> DirectReader::open(const std::filesystem::path& fi
     const std::uint64_t chunk_bytes = 4ull * s.chunk[0] * s.chunk[1] * s.chunk[2];
     const std::size_t n = s.grid[0] * s.grid[1] * s.grid[2];
     s.offset.assign(n, 0);
+    if (s.lzf) {
+      s.size.assign(n, 0);
+      s.raw.assign(n, 0);
+    }
     std::size_t found = 0;
     try {
       H5O_info_t oi;
@@ -173,11 +190,17 @@ std::unique_ptr<DirectReader> DirectReader::open(const std::filesystem::path& fi
                      idx = idx * s.grid[i] + off[i] / s.chunk[i];
                    }
                    const std::uint64_t at = fl.base + addr;
-                   // Whole, unfiltered and inside the file.
-                   if (size != chunk_bytes || mask != 0 || seen[idx] || at > v.size || v.size - at < chunk_bytes)
+                   // Whole when stored unfiltered, inside the file; LZF (if any) the only filter.
+                   const bool raw = !s.lzf || mask == 1;
+                   if (mask > (s.lzf ? 1u : 0u) || size == 0 || (raw && size != chunk_bytes) || seen[idx] ||
+                       at > v.size || v.size - at < size)
                      throw Bad{};
                    seen[idx] = true;
                    s.offset[idx] = at;
+                   if (s.lzf) {
+                     s.size[idx] = static_cast<std::uint32_t>(size);
+                     s.raw[idx] = raw;
+                   }
                    ++found;
                  });
     } catch (const Bad&) {
@@ -196,10 +219,11 @@ std::unique_ptr<DirectReader> DirectReader::open(const std::filesystem::path& fi
       haddr_t addr = 0;
       hsize_t size = 0;
       if (H5Dget_chunk_info_by_coord(dset, off, &mask, &addr, &size) < 0 || fl.base + addr != s.offset[idx] ||
-          size != chunk_bytes)
+          size != (s.lzf ? s.size[idx] : chunk_bytes))
         return nullptr;
     }
-    if (!r->ds_.empty() && !std::equal(s.shape, s.shape + 3, r->ds_[0].shape)) return nullptr;
+    if (!r->ds_.empty() && (!std::equal(s.shape, s.shape + 3, r->ds_[0].shape) || s.chunk[0] != r->ds_[0].chunk[0]))
+      return nullptr;
     r->ds_.push_back(std::move(s));
   }
   return r;
@@ -223,9 +247,43 @@ void DirectReader::read_exactly(void* buf, std::size_t bytes, std::uint64_t at) 
 
 std::size_t DirectReader::band_rows(std::size_t d) const { return ds_[d].chunk[1]; }
 
+bool DirectReader::compressed() const {
+  return std::any_of(ds_.begin(), ds_.end(), [](const Dataset& s) { return s.lzf; });
+}
+
+void DirectReader::read_group(std::size_t d, std::size_t g, std::size_t x0, std::size_t x1, float* out,
+                              std::vector<char>& buf, std::vector<float>& chunk) const {
+  const Dataset& s = ds_[d];
+  const std::size_t cp = s.chunk[0], cr = s.chunk[1], cx = s.chunk[2];
+  const std::size_t rows = s.shape[1], cols = x1 - x0, plane = rows * cols;
+  const std::size_t np = std::min(cp, s.shape[0] - g * cp), chunk_bytes = 4 * cp * cr * cx;
+  chunk.resize(cp * cr * cx);
+  for (std::size_t rc = 0; rc < s.grid[1]; ++rc) {
+    const std::size_t r0 = rc * cr, nr = std::min(cr, rows - r0);
+    for (std::size_t xc = x0 / cx; xc < (x1 + cx - 1) / cx; ++xc) {
+      const std::size_t idx = (g * s.grid[1] + rc) * s.grid[2] + xc;
+      if (!s.lzf || s.raw[idx]) {
+        read_exactly(chunk.data(), chunk_bytes, s.offset[idx]);
+      } else {
+        buf.resize(s.size[idx]);
+        read_exactly(buf.data(), buf.size(), s.offset[idx]);
+        if (lzf_decompress(buf.data(), static_cast<unsigned>(buf.size()), chunk.data(),
+                           static_cast<unsigned>(chunk_bytes)) != chunk_bytes)
+          throw_data(file_, "an LZF chunk does not decompress to its size (damaged file?)");
+      }
+      const std::size_t xa = std::max(x0, xc * cx), xb = std::min(x1, (xc + 1) * cx);
+      for (std::size_t pi = 0; pi < np; ++pi)
+        for (std::size_t i = 0; i < nr; ++i)
+          std::memcpy(out + pi * plane + (r0 + i) * cols + (xa - x0), chunk.data() + (pi * cr + i) * cx + (xa - xc * cx),
+                      4 * (xb - xa));
+    }
+  }
+}
+
 void DirectReader::read_band(std::size_t d, std::size_t p, std::size_t band, std::size_t x0, std::size_t x1,
                              float* out, std::vector<float>& stage) const {
   const Dataset& s = ds_[d];
+  if (s.lzf) throw std::logic_error("DirectReader::read_band on an LZF dataset: use read_group");
   const std::size_t cp = s.chunk[0], cr = s.chunk[1], cx = s.chunk[2];
   const std::size_t pc = p / cp, pi = p % cp;
   const std::size_t r0 = band * cr, nr = std::min(cr, s.shape[1] - r0), cols = x1 - x0;

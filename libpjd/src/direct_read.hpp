@@ -10,8 +10,10 @@
 // learn where a chunk lies (H5Dget_chunk_info*) walk the whole chunk index on every call,
 // O(chunks^2) for a stack (0.23 s per dataset of the benchmark stack); H5Dchunk_iter, a
 // one-pass walk, arrives in 1.14. The version 1 B-tree that h5py and MintPy write is read
-// once, and checked against HDF5's own answer. Anything else (filters, another index,
-// another type, unallocated chunks) gives nullptr, and the caller reads through HDF5.
+// once, and checked against HDF5's own answer. LZF chunks (h5py's filter, what MintPy
+// writes) are decompressed here with liblzf, by every worker, a row of chunks at a time
+// (read_group). Anything else (other filters, another index, another type, unallocated
+// chunks) gives nullptr, and the caller reads through HDF5.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -24,8 +26,8 @@ namespace pjd {
 class DirectReader {
  public:
   /// A reader of `datasets` (rank 3: pairs, rows, columns; float32 little-endian, chunked,
-  /// no filter, every chunk allocated, all of one shape) of `file`, or nullptr when they
-  /// cannot be read directly. Calls HDF5: call it where HDF5 may be called.
+  /// no filter or only LZF, every chunk allocated, all of one shape) of `file`, or nullptr
+  /// when they cannot be read directly. Calls HDF5: call it where HDF5 may be called.
   static std::unique_ptr<DirectReader> open(const std::filesystem::path& file,
                                             const std::vector<std::string>& datasets);
   ~DirectReader();
@@ -37,6 +39,15 @@ class DirectReader {
   /// data error naming the file when the file ends early.
   void read_pair(std::size_t d, std::size_t p, std::size_t x0, std::size_t x1, float* out,
                  std::vector<float>& stage) const;
+  /// True when a dataset is LZF-compressed: then read whole chunks, with read_group.
+  bool compressed() const;
+  /// Pairs per chunk (the first dimension of the chunks, checked equal across datasets).
+  std::size_t group_pairs() const { return ds_.empty() ? 1 : ds_[0].chunk[0]; }
+  /// Reads the pairs [g * group_pairs(), ...) of dataset d (at most group_pairs(), fewer at
+  /// the end of the stack), columns [x0, x1), into out (pair after pair, rows x (x1 - x0)
+  /// each), decompressing each chunk once. Thread-safe; `buf` and `chunk` are scratch.
+  void read_group(std::size_t d, std::size_t g, std::size_t x0, std::size_t x1, float* out,
+                  std::vector<char>& buf, std::vector<float>& chunk) const;
   /// Rows per band: a band is the rows [band * band_rows, ...) of one row of chunks.
   std::size_t band_rows(std::size_t d) const;
   /// Reads band `band` of pair p of dataset d, columns [x0, x1), into out (its rows x
@@ -50,6 +61,9 @@ class DirectReader {
     std::size_t chunk[3] = {1, 1, 1};
     std::size_t grid[3] = {0, 0, 0};    ///< chunks along each dimension
     std::vector<std::uint64_t> offset;  ///< file offset of chunk (pc, rc, xc)
+    bool lzf = false;
+    std::vector<std::uint32_t> size;    ///< stored bytes of each chunk (LZF)
+    std::vector<std::uint8_t> raw;      ///< 1: stored without the filter (LZF skipped)
   };
   DirectReader() = default;
   void read_exactly(void* buf, std::size_t bytes, std::uint64_t at) const;

@@ -205,20 +205,23 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
       blocks.emplace_back(i, j);
       i = j;
     }
-    if (const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets)) {
+    if (const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets, threads, cols)) {
       // Each worker reads its pair (the coherence sum in pair order, as profile_block makes it).
       t_compute = direct_pass(*direct, todo, threads, x0, x1, rows, true, keep, coh_sum.data(), coh_cnt.data(),
                               progress, t_read, [&](std::size_t i, DirectWorker& w) {
                                 const std::size_t q = todo[i];
-                                const auto tr = Clock::now();
-                                w.unw.resize(plane);
-                                direct->read_pair(0, q, x0, x1, w.unw.data(), w.stage);
-                                w.read_s += seconds_since(tr);
+                                const float* u = w.unw_p;
+                                if (!u) {
+                                  const auto tr = Clock::now();
+                                  w.unw.resize(plane);
+                                  direct->read_pair(0, q, x0, x1, w.unw.data(), w.stage);
+                                  w.read_s += seconds_since(tr);
+                                  u = w.unw.data();
+                                }
                                 stats[q] = published::process_pair(
-                                    w.unw.data(), w.coh.data(), rows, cols, params.cmin, res.wavelength_m,
-                                    intensity.data() + q * rows, counts.data() + q * rows, med_grad.data() + q * rows,
-                                    w.scratch);
-                                robust::gradient_rows(w.unw.data(), w.coh.data(), 0, rows, cols, bounds, kCohFloor,
+                                    u, w.coh_p, rows, cols, params.cmin, res.wavelength_m, intensity.data() + q * rows,
+                                    counts.data() + q * rows, med_grad.data() + q * rows, w.scratch);
+                                robust::gradient_rows(u, w.coh_p, 0, rows, cols, bounds, kCohFloor,
                                                       seg_sum.data() + q * rows * K, seg_cnt.data() + q * rows * K);
                               });
     } else {
