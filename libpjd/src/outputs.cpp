@@ -229,18 +229,10 @@ class NcWriter {
 
   std::shared_ptr<GDALMDArray> variable(const std::string& name, const std::vector<std::shared_ptr<GDALDimension>>& dims,
                                         GDALDataType t) {
+    // Uncompressed and contiguous: the arrays are small (pairs x rows x 2-4 bytes, 1-2 MB for
+    // 300 pairs), and deflate (the reference uses level 7) took 40-80 ms of a 1.3 s run, all of
+    // it after the stack pass, on one thread (netCDF is not thread-safe).
     CPLStringList opts;
-    // Deflate level 1 with shuffle: on the 300-pair benchmark stack the files are 1-6 %
-    // larger than at the reference's level 7, and written about twice as fast.
-    opts.SetNameValue("COMPRESS", "DEFLATE");
-    opts.SetNameValue("ZLEVEL", "1");
-    std::string block;
-    for (const auto& d : dims) {
-      // Whole rows, at most 256 pairs per chunk (the reference chunks the whole array).
-      const auto sz = std::max<GUInt64>(1, d->GetSize());
-      block += (block.empty() ? "" : ",") + std::to_string(d == dims.back() ? sz : std::min<GUInt64>(sz, 256));
-    }
-    opts.SetNameValue("BLOCKSIZE", block.c_str());
     auto v = root_->CreateMDArray(name, dims, GDALExtendedDataType::Create(t), opts.List());
     if (!v) fail("cannot create variable " + name);
     return v;
