@@ -1,9 +1,9 @@
 // detect(): the published method, streamed over the stack.
-// Uncompressed stacks: each of `threads` workers reads its own pair straight from the file
-// (direct_read.hpp) and processes it while it is in cache; the average coherence is summed
-// pair after pair in stack order. Otherwise, in blocks of pairs: the calling thread reads
-// (HDF5 stays on one thread) while a block runner thread processes the previous block with
-// `threads` workers.
+// Uncompressed and LZF stacks: each of `threads` workers reads its own pairs straight from the
+// file (direct_read.hpp, direct_pass.hpp) and processes them while they are in cache; the
+// average coherence is summed in stack order. Otherwise, in blocks of pairs: the calling thread
+// reads (HDF5 stays on one thread) while a block runner thread processes the previous block
+// with `threads` workers.
 #include "pjd/detect.hpp"
 
 #include <algorithm>
@@ -11,7 +11,6 @@
 #include <chrono>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <mutex>

@@ -1,6 +1,6 @@
 #pragma once
-// Private: reads one pair of an uncompressed chunked float32 dataset straight from the
-// file with preadv, from any thread.
+// Private: reads pairs of chunked float32 datasets (uncompressed or LZF) straight from the
+// file with pread, from any thread.
 //
 // Why not only HDF5: the serial HDF5 library runs one call at a time, so one thread reads
 // for all workers; it reads whole chunks (each holding several pairs) into a block that
