@@ -16,7 +16,7 @@
 #include "pjd/figures.hpp"
 #include "pjd/outputs.hpp"
 #include "pjd/overlay.hpp"
-#include "pjd/pyformat.hpp"
+#include "pjd/internal/pyformat.hpp"
 #include "progress_display.hpp"
 
 namespace pjd::cli {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pjd/error.hpp"
-#include "pjd/pyformat.hpp"
+#include "pjd/internal/pyformat.hpp"
 
 namespace pjd::cli {
 namespace {

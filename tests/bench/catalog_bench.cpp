@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "catalog_internal.hpp"
+#include "pjd/internal/catalog_handle.hpp"
 #include "pjd/catalog.hpp"
 
 namespace {
