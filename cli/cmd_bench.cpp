@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "command.hpp"
-#include "detect_options.hpp"
+#include "options.hpp"
 #include "pjd/accuracy.hpp"
 #include "pjd/error.hpp"
 #include "progress_display.hpp"
@@ -76,7 +76,7 @@ const Registrar reg{
        acc->add_option("--seeds", o->seeds, "Seeds (simulated stacks) per cell")->capture_default_str();
        acc->add_option("--first-seed", o->first_seed, "First seed")->capture_default_str();
        acc->add_option("--jobs", o->jobs, "Stacks simulated and detected at once")->capture_default_str();
-       acc->add_option("--threads", o->threads, "Threads of each stack's simulate and detect")->capture_default_str();
+       add_threads_option(*acc, o->threads, "Threads of each stack's simulate and detect");
        acc->add_option("--methods", o->methods, "Comma-separated methods to run (published, robust)")
            ->capture_default_str();
        acc->add_option("--parity", o->parity,
@@ -86,12 +86,8 @@ const Registrar reg{
        acc->add_option("--work", o->work,
                        "Directory for the simulated stacks (default: a temporary one, removed afterwards)");
        acc->add_flag("--keep", o->keep, "Keep the simulated stacks, with each method's outputs (det_METHOD)");
-       acc->add_option("--format", o->format, "What to print on stdout: a table, or the whole run as JSON")
-           ->check(CLI::IsMember({"text", "json"}))
-           ->capture_default_str();
-       acc->add_option("--progress", o->progress, "Progress on stderr (stacks done)")
-           ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
-           ->capture_default_str();
+       add_format_option(*acc, o->format, {"text", "json"}, "What to print on stdout: a table, or the whole run as JSON");
+       add_progress_option(*acc, o->progress, "Progress on stderr (stacks done)");
        return [o, acc]() {
          if (!acc->parsed()) throw_usage("bench needs a benchmark: accuracy");
          AccuracyOptions ao;
@@ -104,8 +100,8 @@ const Registrar reg{
          ao.work = o->work;
          ao.keep = o->keep;
          ao.parity = o->parity;
-         ao.reference_args = [](const std::vector<std::string>& args, const Stack& stack) {
-           return detect_params_from_args(args, stack, "reference_args");
+         ao.reference_args = [](const std::vector<std::string>& args, const Stack&) {
+           return detect_params_from_args(args, "reference_args");
          };
          ao.progress = make_progress(o->progress);
          const AccuracyRun run = run_accuracy(ao);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
 #include "table_output.hpp"
@@ -26,7 +27,7 @@ struct Options {
 };
 
 Catalog open_catalog(const Options& o, Catalog::Mode mode) {
-  return Catalog::open(o.catalog.empty() ? default_catalog_path() : std::filesystem::path(o.catalog), mode);
+  return Catalog::open(catalog_path_or_default(o.catalog), mode);
 }
 
 bool confirm(const std::string& question) {
@@ -43,8 +44,8 @@ const Registrar reg{{"catalog", "Query the catalogue of recorded runs (stacks, r
   auto o = std::make_shared<Options>();
   app.require_subcommand(1, 1);
   auto common = [o](CLI::App* sub) {
-    sub->add_option("--catalog", o->catalog, "Catalogue file (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
-    sub->add_option("--format", o->format, "Output format")->check(CLI::IsMember({"text", "json", "csv"}))->capture_default_str();
+    add_catalog_option(*sub, o->catalog, "Catalogue file");
+    add_format_option(*sub, o->format, {"text", "json", "csv"});
   };
   auto* stacks = app.add_subcommand("stacks", "Stacks known to the catalogue");
   auto* runs = app.add_subcommand("runs", "Recorded runs");

@@ -1,22 +1,14 @@
 // pjd detect STACK --n-burst N [...]: find phase jumps at burst seams, write the
 // reference's outputs and summary.json, print a summary (text or JSON).
-#include <chrono>
-#include <exception>
 #include <iostream>
 #include <memory>
-#include <optional>
-#include <sstream>
-#include <thread>
 
 #include "command.hpp"
-#include "detect_options.hpp"
-#include "pjd/catalog.hpp"
-#include "pjd/detect.hpp"
+#include "options.hpp"
 #include "pjd/error.hpp"
-#include "pjd/figures.hpp"
 #include "pjd/outputs.hpp"
-#include "pjd/overlay.hpp"
 #include "pjd/internal/pyformat.hpp"
+#include "pjd/workflow.hpp"
 #include "progress_display.hpp"
 
 namespace pjd::cli {
@@ -109,21 +101,14 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--inDir,-i,--in-dir", o->stack_opt, "Same as STACK (the reference's option)");
   add_method_options(sub, o->params);
   sub.add_option("--out", o->out, "Output directory (default: <mintpy dir>/pj_evaluation)");
-  sub.add_option("--format", o->format, "What to print on stdout")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_option(sub, o->format, {"text", "json"});
   add_tuning_options(sub, o->params);
   sub.add_flag("--plot-ind", o->plot_ind, "Also one figure per pair in OUT/figs (phase, |gradient|, intensity)");
   sub.add_flag("--no-figures", o->no_figures, "Write no figures (default: summary figures in OUT/figs)");
-  sub.add_option("--figure-format", o->figure_format, "Figure file format")
-      ->check(CLI::IsMember({"png", "svg", "pdf"}))
-      ->capture_default_str();
-  add_threads_option(sub, o->params);
-  sub.add_option("--progress", o->progress, "Progress on stderr")
-      ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
-      ->capture_default_str();
-  sub.add_option("--catalog", o->catalog,
-                 "Catalogue to record the run in (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
+  add_figure_format_option(sub, o->figure_format);
+  add_detect_threads_option(sub, o->params);
+  add_progress_option(sub, o->progress);
+  add_catalog_option(sub, o->catalog, "Catalogue to record the run in");
   sub.add_flag("--no-catalog", o->no_catalog, "Do not record the run in a catalogue");
   sub.add_option("--project", o->project, "Project label stored with the stack in the catalogue");
   sub.add_option("--track", o->track, "Relative orbit (track) stored with the stack, when the stack does not say");
@@ -136,97 +121,32 @@ std::function<int()> setup(CLI::App& sub) {
     if (stack_path.empty()) throw_usage("no stack given (STACK or --inDir: a MintPy directory or ifgramStack.h5)");
     if (o->params.n_burst == 0 && o->params.method != "robust")
       throw_usage("--n-burst must be >= 2 and is required: bursts per sub-swath (e.g. ls reference/IW1/*.vrt | wc -l)");
+    if (o->plot_ind && o->no_figures) throw_usage("--plot-ind and --no-figures contradict each other");
     auto progress = make_progress(o->progress);
 
     const Stack stack = Stack::open(stack_path);
-    DetectParams p = to_detect_params(o->params, stack);
-    p = validate_params(stack, p);  // fails before any output directory is touched
-    if (o->plot_ind && o->no_figures) throw_usage("--plot-ind and --no-figures contradict each other");
-    FigureOptions fo;
-    fo.format = figure_format_from_string(o->figure_format);
+    const DetectParams params = to_detect_params(o->params, &stack);
+    RecordOptions ro;
+    ro.out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
+    if (!o->no_catalog) ro.catalog = catalog_path_or_default(o->catalog);
+    if (!o->project.empty()) ro.project = o->project;
+    if (o->track > 0) ro.track = o->track;
+    ro.summary_figures = !o->no_figures;
+    ro.pair_figures = o->plot_ind;
+    ro.figure_options.format = parse_enum<FigureFormat>(o->figure_format);
+    const DetectRun run = detect_and_record(stack, params, ro, progress);
+    for (const auto& n : run.notes) std::cerr << "pjd detect: note: " << n << "\n";
+    for (const auto& w : run.warnings) std::cerr << "pjd detect: warning: " << w << "\n";
 
-    // With a catalogue, a stack seen before (same identity, now grown) reuses the stored
-    // per-pair profiles: only new pairs are read.
-    std::optional<Catalog> catalog;
-    std::filesystem::path catalog_file;
-    ProfileCache reuse;
-    if (!o->no_catalog) {
-      catalog_file = o->catalog.empty() ? default_catalog_path() : std::filesystem::path(o->catalog);
-      catalog.emplace(Catalog::open(catalog_file));
-      if (const auto id = catalog->find_stack(fingerprint_stack(stack).identity)) {
-        const std::size_t x0 = p.sub_x ? p.sub_x->first : 0, x1 = p.sub_x ? p.sub_x->second : stack.width();
-        reuse = catalog->load_profiles(*id, x0, x1, p.cmin);
-      }
-    }
-    const DetectResult result = detect(stack, p, progress, reuse.empty() ? nullptr : &reuse);
-    const std::filesystem::path out_dir = o->out.empty() ? default_out_dir(stack) : std::filesystem::path(o->out);
-    const std::filesystem::path fig_dir = out_dir / "figs";
-
-    // Figures are drawn on a worker from the result in memory while the numbers are
-    // written and recorded (no HDF5 on the worker: the outputs' netCDF writer uses it).
-    std::vector<std::filesystem::path> figures;
-    std::exception_ptr fig_err;
-    const auto t_fig = std::chrono::steady_clock::now();
-    double fig_s = 0;
-    std::thread worker;
-    if (!o->no_figures && result.avg_coherence.empty() && !p.pair)
-      std::cerr << "pjd detect: note: profiles were reused from the catalogue, so the mean coherence was not "
-                   "computed: average_coherence_mask is not drawn (pjd figures OUT draws it)\n";
-    if (!o->no_figures)
-      worker = std::thread([&] {
-        try {
-          figures = write_summary_figures(result, result.avg_coherence, fig_dir, fo);
-        } catch (...) {
-          fig_err = std::current_exception();
-        }
-        fig_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_fig).count();
-      });
-    std::vector<std::filesystem::path> written;
-    std::optional<std::int64_t> run_id;
-    try {
-      written = write_outputs(result, out_dir);
-      if (catalog) {
-        RunLabels labels;
-        if (!o->project.empty()) labels.project = o->project;
-        if (o->track > 0) labels.track = o->track;
-        labels.summary_path = std::filesystem::absolute(out_dir / output_names(result).summary_json).string();
-        labels.n_pairs_reused = result.n_pairs_reused;
-        run_id = catalog->record_run(stack, result, labels);
-        // The seam lines on the map, in the catalogue's pjd_seams layer (when the stack has
-        // its geometry). The run is recorded either way.
-        const auto geometry_file = geometry_path_for(stack);
-        std::error_code ec;
-        if (std::filesystem::exists(geometry_file, ec)) {
-          try {
-            OverlayOptions ov;
-            ov.run = std::to_string(*run_id);
-            add_overlay_to_catalog(result, read_geometry(geometry_file), ov, catalog_file);
-          } catch (const Error& e) {
-            std::cerr << "pjd detect: warning: seam lines not added to the catalogue: " << e.what() << "\n";
-          }
-        }
-      }
-    } catch (...) {
-      if (worker.joinable()) worker.join();
-      throw;
-    }
-    if (worker.joinable()) worker.join();
-    if (fig_err) std::rethrow_exception(fig_err);
-    if (o->plot_ind) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto more = write_pair_figures(stack, result, fig_dir, fo, progress);
-      figures.insert(figures.end(), more.begin(), more.end());
-      fig_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
     if (o->format == "json") {
       nlohmann::json extra = nlohmann::json::object();
-      if (run_id) extra["run_id"] = *run_id;
-      std::cout << to_json_text(result, extra) << "\n";
+      if (run.run_id) extra["run_id"] = *run.run_id;
+      std::cout << to_json_text(run.result, extra) << "\n";
     } else {
-      print_text(result, out_dir, written.size(), figures.size(), fig_s);
-      if (run_id)
-        std::cout << "catalog:  run " << *run_id << " recorded in " << catalog_file.string() << " ("
-                  << result.n_pairs_reused << " pair profile(s) reused)\n";
+      print_text(run.result, *ro.out_dir, run.written.size(), run.figures.size(), run.figures_s);
+      if (run.run_id)
+        std::cout << "catalog:  run " << *run.run_id << " recorded in " << ro.catalog->string() << " ("
+                  << run.result.n_pairs_reused << " pair profile(s) reused)\n";
     }
     return 0;
   };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/evaluate.hpp"
 
 namespace pjd::cli {
@@ -67,9 +68,7 @@ const Registrar reg{{"evaluate", "Score a detection result (summary.json) agains
                        sub.add_option("TRUTH", *truth, "truth.json, or the simulated directory holding it")->required();
                        sub.add_option("RESULT", *result, "summary.json, or the detect output directory holding it")
                            ->required();
-                       sub.add_option("--format", *format, "Output format")
-                           ->check(CLI::IsMember({"text", "json"}))
-                           ->capture_default_str();
+                       add_format_option(sub, *format, {"text", "json"});
                        return [truth, result, format]() {
                          const EvalScore s = evaluate_files(*truth, *result);
                          if (*format == "json") std::cout << to_json(s).dump(2) << "\n";

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/error.hpp"
 #include "pjd/exclude.hpp"
 #include "pjd/overlay.hpp"
@@ -189,9 +190,7 @@ const Registrar reg{
        sub.add_flag("--replace", a->replace, "Replace the template values instead of adding to them");
        sub.add_flag("--no-dates", a->no_dates, "Exclude the listed pairs only, not every pair of the excluded dates");
        sub.add_option("--stack", a->stack, "The stack (default: the one named in summary.json)");
-       sub.add_option("--format", a->format, "What to print on stdout")
-           ->check(CLI::IsMember({"text", "json"}))
-           ->capture_default_str();
+       add_format_option(sub, a->format, {"text", "json"});
        return [a]() { return run(*a); };
      }}};
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/error.hpp"
 #include "pjd/figures.hpp"
 #include "pjd/overlay.hpp"
@@ -25,7 +26,7 @@ struct FiguresArgs {
 
 int run(const FiguresArgs& a) {
   FigureOptions fo;
-  fo.format = figure_format_from_string(a.format);
+  fo.format = parse_enum<FigureFormat>(a.format);
   if (!(a.scale >= 0.25 && a.scale <= 4.0)) throw_usage("--scale must be within 0.25-4");
   fo.scale = a.scale;
   if (a.no_stack && a.plot_ind) throw_usage("--plot-ind needs the stack: drop --no-stack");
@@ -70,16 +71,12 @@ const Registrar reg{
        sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json")
            ->required();
        sub.add_option("--out", a->out, "Output directory (default: RESULT/figs)");
-       sub.add_option("--figure-format", a->format, "Figure file format")
-           ->check(CLI::IsMember({"png", "svg", "pdf"}))
-           ->capture_default_str();
+       add_figure_format_option(sub, a->format);
        sub.add_flag("--plot-ind", a->plot_ind, "Also one figure per pair (reads the stack)");
        sub.add_option("--stack", a->stack, "The stack, when it has moved since detection (default: as in summary.json)");
        sub.add_flag("--no-stack", a->no_stack, "Do not read the stack (no average_coherence_mask figure)");
        sub.add_option("--scale", a->scale, "Size factor for every figure (0.25-4)")->capture_default_str();
-       sub.add_option("--progress", a->progress, "Progress on stderr (with --plot-ind)")
-           ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
-           ->capture_default_str();
+       add_progress_option(sub, a->progress, "Progress on stderr (with --plot-ind)");
        return [a]() { return run(*a); };
      }}};
 

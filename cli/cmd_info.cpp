@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/info.hpp"
 
 namespace pjd::cli {
@@ -40,9 +41,7 @@ const Registrar reg{{"info", "Describe a MintPy stack: pairs, dates, size, geome
                        auto stack = std::make_shared<std::string>();
                        auto format = std::make_shared<std::string>("text");
                        sub.add_option("STACK", *stack, "MintPy directory or inputs/ifgramStack.h5")->required();
-                       sub.add_option("--format", *format, "Output format")
-                           ->check(CLI::IsMember({"text", "json"}))
-                           ->capture_default_str();
+                       add_format_option(sub, *format, {"text", "json"});
                        return [stack, format]() {
                          const auto j = describe(Stack::open(*stack));
                          if (*format == "json")

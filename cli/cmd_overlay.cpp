@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
 #include "pjd/overlay.hpp"
@@ -52,7 +53,7 @@ int run(const OverlayArgs& a) {
   LoadedResult loaded;
   std::optional<std::filesystem::path> catalog_file;
   if (a.run >= 0) {
-    catalog_file = a.catalog.empty() ? default_catalog_path() : std::filesystem::path(a.catalog);
+    catalog_file = catalog_path_or_default(a.catalog);
     loaded.result = Catalog::open(*catalog_file, Catalog::Mode::ReadOnly).load_result(a.run);
     loaded.run_id = std::to_string(a.run);
     loaded.stack_file = loaded.result.stack_file;
@@ -90,10 +91,10 @@ const Registrar reg{
        auto a = std::make_shared<OverlayArgs>();
        sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json");
        sub.add_option("--run", a->run, "A catalogue run instead of RESULT");
-       sub.add_option("--catalog", a->catalog, "Catalogue for --run (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
+       add_catalog_option(sub, a->catalog, "Catalogue for --run");
        sub.add_option("--out", a->out, "Output file (or directory for one-file-per-layer formats)")->required();
-       sub.add_option("--format", a->format,
-                      "Output format (default: from --out's extension, else gpkg)")
+       sub.add_option("-f,--of,--output-format", a->format,
+                      "Vector file format (default: from --out's extension, else gpkg)")
            ->check(CLI::IsMember({"gpkg", "geojson", "kml", "fgb", "shp"}));
        sub.add_option("--crs", a->crs, "Output CRS: EPSG:xxxx, WKT, PROJJSON or auto-utm")->capture_default_str();
        sub.add_option("--layers", a->layers, "Comma-separated layers: seams, bursts, footprint")

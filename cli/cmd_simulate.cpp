@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "progress_display.hpp"
 #include "pjd/simulate.hpp"
 
@@ -37,7 +38,7 @@ void print_text(const SimTruth& t) {
   const auto& p = t.params;
   o << "Simulated " << t.pairs.size() << " pairs (" << t.dates.size() << " dates " << t.dates.front() << " to "
     << t.dates.back() << ", " << p.connections << " connections) of " << t.length << " rows x " << t.width
-    << " columns, " << (p.descending ? "descending" : "ascending") << ", compression " << to_string(p.compression)
+    << " columns, " << (p.descending ? "descending" : "ascending") << ", compression " << name_of(p.compression)
     << ", seed " << p.seed << ", into " << t.stack_file.string() << ". " << t.n_burst << " bursts per sub-swath; seams (first row after) ";
   for (std::size_t k = 0; k < t.subswaths.size(); ++k) {
     const auto& sw = t.subswaths[k];
@@ -71,7 +72,7 @@ const Registrar reg{{"simulate", "Write a simulated MintPy stack with known burs
                        sub.add_option("--n-burst", o->n_burst, "Bursts per sub-swath (0 = from the 1342-line burst cycle)");
                        sub.add_option("--subswaths", o->subswaths, "Merged sub-swaths side by side in range (1-3)");
                        sub.add_option("--compression", o->compression, "unwrapPhase/coherence compression")
-                           ->check(CLI::IsMember({"none", "gzip", "lzf"}))
+                           ->check(CLI::IsMember(enum_names<SimCompression>()))
                            ->capture_default_str();
                        sub.add_option("--orbit", o->orbit, "Geometry")->check(CLI::IsMember({"asc", "desc"}))->capture_default_str();
                        sub.add_option("--smear-rows", o->smear_rows, "Rows over which a seam step rises 10-90 % (0 = hard step)");
@@ -87,13 +88,9 @@ const Registrar reg{{"simulate", "Write a simulated MintPy stack with known burs
                                       "percent more to temporal decorrelation)");
                        sub.add_flag("--no-water", o->no_water, "No lake of no-data cells");
                        sub.add_option("--seed", o->seed, "Random seed (same seed, same stack)");
-                       sub.add_option("--threads", o->threads, "Worker threads (0 = every core)")->capture_default_str();
-                       sub.add_option("--progress", o->progress, "Progress on stderr")
-                           ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
-                           ->capture_default_str();
-                       sub.add_option("--format", o->format, "Summary format (json = the truth summary)")
-                           ->check(CLI::IsMember({"text", "json"}))
-                           ->capture_default_str();
+                       add_threads_option(sub, o->threads, "Worker threads (0 = every core)");
+                       add_progress_option(sub, o->progress);
+                       add_format_option(sub, o->format, {"text", "json"}, "Summary format (json = the truth summary)");
                        return [o]() {
                          SimParams p = sim_preset(o->size);
                          if (o->n_dates) p.n_dates = *o->n_dates;
@@ -112,7 +109,7 @@ const Registrar reg{{"simulate", "Write a simulated MintPy stack with known burs
                          if (o->misreg_sigma_px) p.misreg_sigma_px = *o->misreg_sigma_px;
                          if (o->coherence) p.coherence_mean = *o->coherence;
                          if (o->no_water) p.water = false;
-                         p.compression = parse_sim_compression(o->compression);
+                         p.compression = parse_enum<SimCompression>(o->compression);
                          p.descending = o->orbit == "desc";
                          p.threads = o->threads;
                          const SimTruth t = simulate(o->out, p, make_progress(o->progress));

@@ -369,7 +369,7 @@ class OverlayAlgorithm(PjdAlgorithm):
     SHORT_HELP = ('Draws the seam lines of a catalogue run (pjd overlay --run) in the chosen CRS, styled. '
                   'The stack\'s geometryRadar.h5 must still be next to it, or be named below.')
     COMMAND = ['overlay']
-    HIDDEN = {'RESULT', 'out', 'format', 'layers'}
+    HIDDEN = {'RESULT', 'out', 'output-format', 'layers'}
     PRESENT = {
         'run': {'label': 'Run id', 'optional': False, 'min': 1, 'default': None,
                 'help': 'The catalogue run whose seams to draw (pjd overlay --run; see Catalogue query > runs)'},

@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +23,32 @@ TempDir::TempDir(const std::string& name) {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string sql_scalar(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  const int rc = sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  std::string out, error;
+  if (rc == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      const int step = sqlite3_step(st);
+      if (step == SQLITE_ROW) {
+        if (const auto* t = sqlite3_column_text(st, 0)) out = reinterpret_cast<const char*>(t);
+      } else if (step != SQLITE_DONE) {
+        error = sqlite3_errmsg(h);
+      }
+    } else {
+      error = sqlite3_errmsg(h);
+    }
+    sqlite3_finalize(st);
+  } else {
+    error = "cannot open";
+  }
+  sqlite3_close(h);
+  INFO(db.string() << ": " << sql << ": " << error);
+  CHECK(error.empty());
+  return out;
 }
 
 std::string slurp(const std::filesystem::path& p) {

@@ -35,6 +35,10 @@ std::string slurp(const std::filesystem::path& p);
 /// `width` columns into `dir` (2 threads) and opens it.
 pjd::Stack simulate_merged(const std::filesystem::path& dir, std::uint64_t seed, int n_subswaths, std::size_t width);
 
+/// The first column of the first row of `sql` on the SQLite file `db`, as text ("" for
+/// NULL or no row). Opens the file read-only; fails the test on an SQL error.
+std::string sql_scalar(const std::filesystem::path& db, const std::string& sql);
+
 /// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
 RunResult run_pjd(const std::string& args);
 

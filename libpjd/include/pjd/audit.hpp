@@ -31,6 +31,7 @@ struct AuditEntry {
   std::filesystem::path stack;
   std::string status;   ///< "detected", "unchanged", "needs-n-burst", "failed"
   std::string message;  ///< the error for "failed", a hint for "needs-n-burst"
+  std::vector<std::string> warnings;  ///< parts of a detected run that could not be done (map layers)
   std::optional<std::int64_t> run_id;
   std::size_t n_pairs = 0, n_seams = 0, n_excluded_pairs = 0, n_excluded_dates = 0, n_pairs_reused = 0;
   int n_burst = 0;
@@ -40,8 +41,10 @@ struct AuditEntry {
 /// Called after each stack (from worker threads, serialised): index, count, entry.
 using AuditCallback = std::function<void(std::size_t done, std::size_t total, const AuditEntry&)>;
 
-/// Audits the stacks. A stack that fails does not stop the others. Each recorded run is
-/// one transaction, so an interrupted audit resumes where it stopped when run again.
+/// Audits the stacks, each through detect_and_record (pjd/workflow.hpp), so a run is recorded
+/// with its map layers as `pjd detect` records it. A stack that fails does not stop the
+/// others. Each recorded run is one transaction, so an interrupted audit resumes where it
+/// stopped when run again.
 std::vector<AuditEntry> audit(const std::vector<std::filesystem::path>& stacks, const AuditOptions& options,
                               const AuditCallback& on_stack = {});
 

@@ -22,11 +22,13 @@
 // Every file is written atomically. Errors are pjd::Error (Usage for a bad format,
 // Io when a file cannot be written, Data when the result or stack does not fit).
 #include <cstddef>
+#include <array>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "pjd/detect.hpp"
+#include "pjd/enum_names.hpp"
 #include "pjd/progress.hpp"
 #include "pjd/stack.hpp"
 
@@ -34,10 +36,12 @@ namespace pjd {
 
 enum class FigureFormat { Png, Svg, Pdf };
 
-/// "png", "svg" or "pdf"; throws pjd::Error (Usage) otherwise.
-FigureFormat figure_format_from_string(const std::string& name);
-/// "png", "svg" or "pdf".
-std::string extension_of(FigureFormat format);
+template <>
+struct EnumNames<FigureFormat> {  // names are the file extensions
+  static constexpr std::string_view what = "figure format";
+  static constexpr std::array<std::pair<FigureFormat, std::string_view>, 3> names{
+      {{FigureFormat::Png, "png"}, {FigureFormat::Svg, "svg"}, {FigureFormat::Pdf, "pdf"}}};
+};
 
 struct FigureOptions {
   FigureFormat format = FigureFormat::Png;

@@ -7,6 +7,7 @@
 // and every parameter are described in share/docs/simulate.md.
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -14,15 +15,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pjd/enum_names.hpp"
 #include "pjd/progress.hpp"
 
 namespace pjd {
 
 enum class SimCompression { None, Gzip, Lzf };
 
-/// "none" | "gzip" | "lzf"; throws pjd::Error (Usage) on anything else.
-SimCompression parse_sim_compression(const std::string& name);
-std::string to_string(SimCompression c);
+template <>
+struct EnumNames<SimCompression> {
+  static constexpr std::string_view what = "compression";
+  static constexpr std::array<std::pair<SimCompression, std::string_view>, 3> names{
+      {{SimCompression::None, "none"}, {SimCompression::Gzip, "gzip"}, {SimCompression::Lzf, "lzf"}}};
+};
 
 /// Every knob of the simulator. Defaults = the "small" preset.
 struct SimParams {

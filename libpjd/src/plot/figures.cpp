@@ -165,7 +165,7 @@ void image_panel(Figure& fig, const Box& b, const FigureSize& sz, const FigureOp
 }
 
 fs::path target(const fs::path& dir, const std::string& base, const FigureOptions& o, const std::string& pre = "") {
-  return dir / (pre + base + "." + extension_of(o.format));
+  return dir / (pre + base + "." + std::string(name_of(o.format)));
 }
 
 // ------------------------------------------------------------------ figures
@@ -411,22 +411,6 @@ void draw_avg_coherence(const DetectResult& r, const MaskStages& m, const std::v
 
 }  // namespace
 
-FigureFormat figure_format_from_string(const std::string& name) {
-  if (name == "png") return FigureFormat::Png;
-  if (name == "svg") return FigureFormat::Svg;
-  if (name == "pdf") return FigureFormat::Pdf;
-  throw_usage("unknown figure format '" + name + "' (png, svg or pdf)");
-}
-
-std::string extension_of(FigureFormat f) {
-  switch (f) {
-    case FigureFormat::Png: return "png";
-    case FigureFormat::Svg: return "svg";
-    case FigureFormat::Pdf: return "pdf";
-  }
-  return "png";
-}
-
 FigureSize figure_size(const std::string& base, const FigureOptions& o) {
   FigureSize s{1600, 1000};
   if (base == "timeserie_phase_jump" || base == "average_coherence_mask") s = {1600, 900};
@@ -436,7 +420,7 @@ FigureSize figure_size(const std::string& base, const FigureOptions& o) {
 }
 
 std::vector<std::string> summary_figure_names(const DetectResult& r, const FigureOptions& o, bool with_avg) {
-  const std::string pre = prefix_of(r), ext = "." + extension_of(o.format);
+  const std::string pre = prefix_of(r), ext = "." + std::string(name_of(o.format));
   std::vector<std::string> n{pre + "timeserie_phase_jump" + ext, pre + "masked_intensity" + ext,
                              pre + "detrended_intensity" + ext};
   if (with_avg) n.push_back(pre + "average_coherence_mask" + ext);
@@ -444,7 +428,7 @@ std::vector<std::string> summary_figure_names(const DetectResult& r, const Figur
 }
 
 std::string pair_figure_name(const std::string& pair, const FigureOptions& o) {
-  return "abs_grad_az_" + pair + "." + extension_of(o.format);
+  return "abs_grad_az_" + pair + "." + std::string(name_of(o.format));
 }
 
 std::vector<float> average_coherence(const Stack& stack, std::size_t x0, std::size_t x1, std::size_t block_bytes) {

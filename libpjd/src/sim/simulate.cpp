@@ -747,21 +747,6 @@ class TempOutputs {
 
 // ---------------------------------------------------------------- public API
 
-SimCompression parse_sim_compression(const std::string& name) {
-  if (name == "none") return SimCompression::None;
-  if (name == "gzip") return SimCompression::Gzip;
-  if (name == "lzf") return SimCompression::Lzf;
-  throw_usage("unknown compression '" + name + "' (expected none, gzip or lzf)");
-}
-
-std::string to_string(SimCompression c) {
-  switch (c) {
-    case SimCompression::Gzip: return "gzip";
-    case SimCompression::Lzf: return "lzf";
-    default: return "none";
-  }
-}
-
 SimParams sim_preset(const std::string& name) {
   SimParams p;
   if (name == "tiny") {
@@ -811,7 +796,7 @@ nlohmann::json to_json(const SimParams& p) {
       {"coherence_noise", p.coherence_noise},
       {"water", p.water},
       {"n_lowcoh_pairs", p.n_lowcoh_pairs},
-      {"compression", to_string(p.compression)},
+      {"compression", name_of(p.compression)},
       {"seed", p.seed},
   };
 }

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "pjd/error.hpp"
-#include "pjd/outputs.hpp"
+#include "pjd/workflow.hpp"
 
 namespace pjd {
 
@@ -77,21 +77,14 @@ AuditEntry audit_one(const fs::path& dir, const AuditOptions& o, unsigned thread
       e.message = "no burst count: give --n-burst, use --method robust (estimates it), or run pjd detect on it once";
       return e;
     }
-    ProfileCache reuse;
-    if (const auto id = catalog.find_stack(fp.identity)) {
-      const std::size_t x0 = p.sub_x ? p.sub_x->first : 0, x1 = p.sub_x ? p.sub_x->second : stack.width();
-      reuse = catalog.load_profiles(*id, x0, x1, p.cmin);
-    }
-    const DetectResult r = detect(stack, p, {}, reuse.empty() ? nullptr : &reuse);
-    RunLabels labels;
-    labels.n_pairs_reused = r.n_pairs_reused;
-    if (o.out_root) {
-      const fs::path out = *o.out_root / fp.identity;
-      write_outputs(r, out);
-      labels.summary_path = (out / output_names(r).summary_json).string();
-    }
+    RecordOptions ro;
+    ro.catalog = o.catalog;
+    if (o.out_root) ro.out_dir = *o.out_root / fp.identity;
+    const DetectRun run = detect_and_record(stack, p, ro);
+    const DetectResult& r = run.result;
     e.n_burst = r.params.n_burst;
-    e.run_id = catalog.record_run(stack, r, labels);
+    e.run_id = run.run_id;
+    e.warnings = run.warnings;
     e.status = "detected";
     e.n_seams = r.seams.size();
     e.n_excluded_pairs = r.excluded_pairs.size();

@@ -150,7 +150,7 @@ TEST_CASE("figures: per-pair figure of a descending sub-swath, SVG and PDF", "[f
   pdf.format = pjd::FigureFormat::Pdf;
   const auto fp = pjd::write_pair_figure(r, im, dir.path() / "pdf", pdf);
   CHECK(head(fp, 5) == "%PDF-");
-  CHECK_THROWS_AS(pjd::figure_format_from_string("gif"), pjd::Error);
+  CHECK_THROWS_AS(pjd::parse_enum<pjd::FigureFormat>("gif"), pjd::Error);
 }
 
 TEST_CASE("pjd detect writes figures by default, pjd figures redraws them", "[figures][cli]") {

@@ -104,7 +104,7 @@ TEST_CASE("bad parameters are usage errors and write nothing", "[simulate][error
   p.start_date = "20211345";
   expect_usage(p);
   CHECK_THROWS_AS(pjd::sim_preset("huge"), pjd::Error);
-  CHECK_THROWS_AS(pjd::parse_sim_compression("zstd"), pjd::Error);
+  CHECK_THROWS_AS(pjd::parse_enum<pjd::SimCompression>("zstd"), pjd::Error);
 }
 
 TEST_CASE("the same seed gives the same stack, whatever the thread count", "[simulate]") {
@@ -136,7 +136,7 @@ TEST_CASE("every compression reads back through pjd::Stack with the same values"
     INFO(name);
     pjd::test::TempDir dir(std::string("sim_comp_") + name);
     SimParams p = tiny(5);
-    p.compression = pjd::parse_sim_compression(name);
+    p.compression = pjd::parse_enum<pjd::SimCompression>(name);
     pjd::simulate(dir.path(), p);
     const Stack s = Stack::open(dir.path());
     CHECK(s.datasets().at("unwrapPhase").compression() == name);

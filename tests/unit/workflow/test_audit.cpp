@@ -111,3 +111,35 @@ TEST_CASE("pjd audit: exit 3 when a stack failed, needs-n-burst listed, outputs 
   r = pjd::test::run_pjd("audit " + (dir.path() / "nowhere").string() + " --catalog " + cat);
   CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("pjd audit records runs as pjd detect does: seam lines on the map, every detect parameter",
+          "[audit][cli][workflow]") {
+  // Regression: audit had its own copy of detect-and-record; its runs never reached the
+  // pjd_seams layer, and it refused --date-thr-px and --sub-x.
+  pjd::test::TempDir dir("audit_workflow");
+  const fs::path arch = dir.path() / "archive";
+  simulate(arch / "s", 7);
+  REQUIRE(fs::exists(arch / "s" / "inputs" / "geometryRadar.h5"));
+  const auto cat = dir.path() / "c.gpkg";
+  const auto r = pjd::test::run_pjd("audit " + arch.string() + " --catalog " + cat.string() + " --out-root " +
+                                    (dir.path() / "runs").string() +
+                                    " --date-thr-px 0.008 --sub-x 0 50 --progress none --format json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["rows"].size() == 1);
+  REQUIRE(j["rows"][0]["status"] == "detected");
+  const std::string run = std::to_string(j["rows"][0]["run"].get<long long>());
+  const auto seams = pjd::test::sql_scalar(cat, "SELECT count(*) FROM pjd_run_seams WHERE run_id = " + run);
+  CHECK(seams != "0");
+  CHECK(pjd::test::sql_scalar(cat, "SELECT count(*) FROM pjd_seams WHERE run = '" + run + "'") == seams);
+  CHECK(pjd::test::sql_scalar(cat, "SELECT x0 || '-' || x1 FROM pjd_runs WHERE id = " + run) == "0-50");
+  // The parameters reached the run (its summary.json under --out-root).
+  fs::path summary;
+  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "runs"))
+    if (e.path().filename() == "summary.json") summary = e.path();
+  REQUIRE(!summary.empty());
+  const auto s = nlohmann::json::parse(pjd::test::slurp(summary));
+  CHECK(s["params"]["date_thr_px"] == 0.008);
+  CHECK(s["params"]["sub_x"] == nlohmann::json::array({0, 50}));
+}

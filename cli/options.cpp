@@ -1,10 +1,41 @@
-#include "detect_options.hpp"
+#include "options.hpp"
 
 #include <algorithm>
 
+#include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
+#include "pjd/figures.hpp"
 
 namespace pjd::cli {
+
+CLI::Option* add_catalog_option(CLI::App& app, std::string& value, const std::string& what) {
+  return app.add_option("--catalog", value, what + " (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
+}
+
+CLI::Option* add_progress_option(CLI::App& app, std::string& value, const std::string& what) {
+  return app.add_option("--progress", value, what)
+      ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
+      ->capture_default_str();
+}
+
+CLI::Option* add_format_option(CLI::App& app, std::string& value, const std::vector<std::string>& choices,
+                               const std::string& what) {
+  return app.add_option("--format", value, what)->check(CLI::IsMember(choices))->capture_default_str();
+}
+
+CLI::Option* add_figure_format_option(CLI::App& app, std::string& value) {
+  return app.add_option("--figure-format", value, "Figure file format")
+      ->check(CLI::IsMember(enum_names<FigureFormat>()))
+      ->capture_default_str();
+}
+
+CLI::Option* add_threads_option(CLI::App& app, unsigned& value, const std::string& what) {
+  return app.add_option("--threads", value, what)->capture_default_str();
+}
+
+std::filesystem::path catalog_path_or_default(const std::string& value) {
+  return value.empty() ? default_catalog_path() : std::filesystem::path(value);
+}
 
 void add_method_options(CLI::App& sub, DetectParamOptions& o) {
   sub.add_option("-n,--n-burst", o.n_burst,
@@ -19,7 +50,7 @@ void add_method_options(CLI::App& sub, DetectParamOptions& o) {
       ->capture_default_str();
 }
 
-void add_tuning_options(CLI::App& sub, DetectParamOptions& o) {
+void add_tuning_options(CLI::App& sub, DetectParamOptions& o, bool pair) {
   sub.add_option("--pct", o.pct, "Percentile of valid cells per row defining reliable rows, as a fraction (0-1)")
       ->capture_default_str();
   sub.add_option("--cmin", o.cmin, "Minimum coherence for a cell to count (0-1]")->capture_default_str();
@@ -30,14 +61,15 @@ void add_tuning_options(CLI::App& sub, DetectParamOptions& o) {
   sub.add_option("--sub-x", o.sub_x, "Analyse columns X0..X1 only (one sub-swath of a merged stack)")
       ->expected(2)
       ->type_name("INT");
-  sub.add_option("--pair", o.pair, "Analyse one pair only (YYYYMMDD_yyyymmdd); outputs are prefixed with it");
+  if (pair)
+    sub.add_option("--pair", o.pair, "Analyse one pair only (YYYYMMDD_yyyymmdd); outputs are prefixed with it");
 }
 
-void add_threads_option(CLI::App& sub, DetectParamOptions& o) {
-  sub.add_option("--threads", o.threads, "Threads (0 = every core; 1 = one core, reading and computing in turn)")->capture_default_str();
+void add_detect_threads_option(CLI::App& sub, DetectParamOptions& o, const std::string& what) {
+  add_threads_option(sub, o.threads, what);
 }
 
-DetectParams to_detect_params(const DetectParamOptions& o, const Stack& stack) {
+DetectParams to_detect_params(const DetectParamOptions& o, const Stack* stack) {
   DetectParams p;
   p.n_burst = o.n_burst;
   p.method = o.method;
@@ -51,22 +83,22 @@ DetectParams to_detect_params(const DetectParamOptions& o, const Stack& stack) {
   if (!o.sub_x.empty()) {
     const auto a = o.sub_x[0], b = o.sub_x[1];
     if (a < 0 || b < 0)
-      throw_usage("--sub-x " + std::to_string(a) + " " + std::to_string(b) + " has a negative column (WIDTH " +
-                  std::to_string(stack.width()) + " of " + stack.file().string() + ": columns 0.." +
-                  std::to_string(stack.width() - 1) + ")");
+      throw_usage("--sub-x " + std::to_string(a) + " " + std::to_string(b) + " has a negative column" +
+                  (stack ? " (WIDTH " + std::to_string(stack->width()) + " of " + stack->file().string() +
+                               ": columns 0.." + std::to_string(stack->width() - 1) + ")"
+                         : std::string(" (columns count from 0)")));
     p.sub_x = std::make_pair(static_cast<std::size_t>(a), static_cast<std::size_t>(b));
   }
   return p;
 }
 
-DetectParams detect_params_from_args(const std::vector<std::string>& args, const Stack& stack,
-                                     const std::string& what) {
+DetectParams detect_params_from_args(const std::vector<std::string>& args, const std::string& what) {
   CLI::App app{"detect parameters"};
   app.allow_extras(false);
   DetectParamOptions o;
   add_method_options(app, o);
   add_tuning_options(app, o);
-  add_threads_option(app, o);
+  add_detect_threads_option(app, o);
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a vector from its back
   try {
     app.parse(reversed);
@@ -75,7 +107,7 @@ DetectParams detect_params_from_args(const std::vector<std::string>& args, const
     for (const auto& a : args) joined += (joined.empty() ? "" : " ") + a;
     throw_usage(what + " '" + joined + "': " + e.what());
   }
-  return to_detect_params(o, stack);
+  return to_detect_params(o);
 }
 
 }  // namespace pjd::cli

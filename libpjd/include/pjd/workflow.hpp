@@ -1,0 +1,49 @@
+#pragma once
+// Detect-and-record: the one workflow behind `pjd detect`, `pjd audit` and the QGIS
+// provider. It opens the catalogue, reuses the profiles of pairs seen before, detects,
+// writes the outputs and figures, and records the run with its seam lines on the map.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pjd/catalog.hpp"
+#include "pjd/detect.hpp"
+#include "pjd/figures.hpp"
+#include "pjd/progress.hpp"
+
+namespace pjd {
+
+/// Where a detection goes. Every part is optional: with none of them set the workflow is
+/// detect() alone.
+struct RecordOptions {
+  std::optional<std::filesystem::path> catalog;  ///< record the run here (and reuse its profiles)
+  std::optional<std::filesystem::path> out_dir;  ///< write the reference's outputs and summary.json here
+  std::optional<std::string> project;            ///< label stored with the stack in the catalogue
+  std::optional<int> track;                      ///< relative orbit, when the stack does not say
+  bool summary_figures = false;                  ///< draw the summary figures in out_dir/figs
+  bool pair_figures = false;                     ///< and one figure per pair (reads the stack again)
+  FigureOptions figure_options;
+};
+
+/// What a detection produced.
+struct DetectRun {
+  DetectResult result;
+  std::vector<std::filesystem::path> written;  ///< output files (not figures)
+  std::vector<std::filesystem::path> figures;
+  double figures_s = 0;                        ///< time spent drawing figures
+  std::optional<std::int64_t> run_id;          ///< set when recorded in a catalogue
+  std::size_t n_seam_features = 0;             ///< map features added to the catalogue's layers
+  std::vector<std::string> notes;              ///< things worth telling the user (not failures)
+  std::vector<std::string> warnings;           ///< parts that could not be done (the run stands)
+};
+
+/// Checks `params` against the stack (validate_params), then detects and records as
+/// `options` says. Output files are written to temporary names and renamed; the run is
+/// one catalogue transaction, its map layers a second one (a failure there is a warning,
+/// the run stays recorded). Throws pjd::Error.
+DetectRun detect_and_record(const Stack& stack, const DetectParams& params, const RecordOptions& options,
+                            const ProgressFn& progress = {});
+
+}  // namespace pjd

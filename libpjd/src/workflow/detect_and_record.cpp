@@ -1,0 +1,107 @@
+// detect_and_record: the one detect-and-record workflow (see pjd/workflow.hpp).
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include "pjd/error.hpp"
+#include "pjd/outputs.hpp"
+#include "pjd/overlay.hpp"
+#include "pjd/workflow.hpp"
+
+namespace pjd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// The run's seam lines, bursts and footprint in the catalogue's map layers, when the
+/// stack has its geometry. A failure is a warning: the run is recorded either way.
+void add_map_layers(const Stack& stack, DetectRun& run, const fs::path& catalog_file) {
+  const auto geometry_file = geometry_path_for(stack);
+  std::error_code ec;
+  if (!fs::exists(geometry_file, ec)) return;
+  try {
+    OverlayOptions ov;
+    ov.run = std::to_string(*run.run_id);
+    run.n_seam_features = add_overlay_to_catalog(run.result, read_geometry(geometry_file), ov, catalog_file);
+  } catch (const Error& e) {
+    run.warnings.push_back(std::string("seam lines not added to the catalogue: ") + e.what());
+  }
+}
+
+}  // namespace
+
+DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, const RecordOptions& options,
+                            const ProgressFn& progress) {
+  const DetectParams params = validate_params(stack, params_in);  // before any output is touched
+  if ((options.summary_figures || options.pair_figures) && !options.out_dir)
+    throw Error(ErrorKind::Usage, stack.file().string(), "figures need an output directory");
+
+  // A stack seen before (same identity, now grown) reuses the stored per-pair profiles:
+  // only its new pairs are read.
+  std::optional<Catalog> catalog;
+  ProfileCache reuse;
+  if (options.catalog) {
+    catalog.emplace(Catalog::open(*options.catalog));
+    if (const auto id = catalog->find_stack(fingerprint_stack(stack).identity)) {
+      const std::size_t x0 = params.sub_x ? params.sub_x->first : 0;
+      const std::size_t x1 = params.sub_x ? params.sub_x->second : stack.width();
+      reuse = catalog->load_profiles(*id, x0, x1, params.cmin);
+    }
+  }
+  DetectRun run;
+  run.result = detect(stack, params, progress, reuse.empty() ? nullptr : &reuse);
+  const DetectResult& result = run.result;
+
+  // Summary figures are drawn on a worker from the result in memory while the numbers are
+  // written and recorded (no HDF5 on the worker: the netCDF outputs use it).
+  std::exception_ptr fig_err;
+  std::thread worker;
+  const auto t_fig = std::chrono::steady_clock::now();
+  if (options.summary_figures) {
+    if (result.avg_coherence.empty() && !params.pair)
+      run.notes.push_back(
+          "profiles were reused from the catalogue, so the mean coherence was not computed: "
+          "average_coherence_mask is not drawn (pjd figures OUT draws it)");
+    worker = std::thread([&] {
+      try {
+        run.figures = write_summary_figures(result, result.avg_coherence, *options.out_dir / "figs",
+                                            options.figure_options);
+      } catch (...) {
+        fig_err = std::current_exception();
+      }
+      run.figures_s = seconds_since(t_fig);
+    });
+  }
+  try {
+    if (options.out_dir) run.written = write_outputs(result, *options.out_dir);
+    if (catalog) {
+      RunLabels labels;
+      labels.project = options.project;
+      labels.track = options.track;
+      if (options.out_dir)
+        labels.summary_path = fs::absolute(*options.out_dir / output_names(result).summary_json).string();
+      labels.n_pairs_reused = result.n_pairs_reused;
+      run.run_id = catalog->record_run(stack, result, labels);
+      add_map_layers(stack, run, *options.catalog);
+    }
+  } catch (...) {
+    if (worker.joinable()) worker.join();
+    throw;
+  }
+  if (worker.joinable()) worker.join();
+  if (fig_err) std::rethrow_exception(fig_err);
+  if (options.pair_figures) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto more = write_pair_figures(stack, result, *options.out_dir / "figs", options.figure_options, progress);
+    run.figures.insert(run.figures.end(), more.begin(), more.end());
+    run.figures_s += seconds_since(t0);
+  }
+  return run;
+}
+
+}  // namespace pjd
