@@ -63,16 +63,21 @@ TEST_CASE("pjd detect: unsuitable data exits 3 naming the file", "[cli][detect]"
 }
 
 TEST_CASE("pjd detect: reference option spellings are accepted", "[cli][detect]") {
-  // The reference's spellings run the whole detection.
+  // The reference's spellings run the whole detection (of one pair: the spellings are what
+  // is checked, and --plot-ind draws a figure per analysed pair).
   pjd::test::TempDir out("cli_detect_out");
   const auto r = run_pjd("detect --inDir " + stack("descending_subx") +
                          " --method published --n-burst 4 --sub-x 180 20 --pj-thr 3 --cmin 0.7 --msk-avgCoh --pct 0.1 --plot-ind "
-                         "--progress none --out " + out.path().string());
+                         "--pair 20210103_20210127 --no-catalog --progress none --out " + out.path().string());
   CHECK(r.exit_code == 0);
-  CHECK(std::filesystem::exists(out.path() / "summary.json"));
-  // --plot-ind: one figure per pair next to the summary figures.
+  CHECK(std::filesystem::exists(out.path() / "20210103_20210127_summary.json"));
+  // --plot-ind: the pair's figure next to the summary figures.
   CHECK(std::filesystem::exists(out.path() / "figs" / "abs_grad_az_20210103_20210127.png"));
-  CHECK(std::filesystem::exists(out.path() / "figs" / "masked_intensity.png"));
+  CHECK(std::filesystem::exists(out.path() / "figs" / "20210103_20210127_masked_intensity.png"));
+  const auto s = nlohmann::json::parse(pjd::test::slurp(out.path() / "20210103_20210127_summary.json"));
+  CHECK(s["params"]["sub_x"] == nlohmann::json::array({20, 180}));
+  CHECK(s["params"]["mask_avg_coh"] == true);
+  CHECK(s["params"]["pct"] == 0.1);
 }
 
 TEST_CASE("pjd detect --help-json lists the options", "[cli][detect]") {
