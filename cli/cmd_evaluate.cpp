@@ -66,8 +66,7 @@ const Registrar reg{{"evaluate", "Score a detection result (summary.json) agains
                        auto result = std::make_shared<std::string>();
                        auto format = std::make_shared<std::string>("text");
                        sub.add_option("TRUTH", *truth, "truth.json, or the simulated directory holding it")->required();
-                       sub.add_option("RESULT", *result, "summary.json, or the detect output directory holding it")
-                           ->required();
+                       add_result_argument(sub, *result)->required();
                        add_format_option(sub, *format, {"text", "json"});
                        return [truth, result, format]() {
                          const EvalScore s = evaluate_files(*truth, *result);

@@ -180,7 +180,7 @@ const Registrar reg{
     {"exclude", "Hand excluded pairs and dates to MintPy: template keys and/or dropIfgram",
      [](CLI::App& sub) {
        auto a = std::make_shared<ExcludeArgs>();
-       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json");
+       add_result_argument(sub, a->result);
        sub.add_option("--mintpy-cfg", a->cfg,
                       "smallbaselineApp template to write mintpy.network.excludeDate12/excludeDate into");
        sub.add_flag("--apply", a->apply, "Set dropIfgram=False for the excluded pairs in ifgramStack.h5");

@@ -68,7 +68,7 @@ const Registrar reg{
     {"figures", "Draw a detection's figures (PNG, SVG or PDF) from a pjd detect result",
      [](CLI::App& sub) {
        auto a = std::make_shared<FiguresArgs>();
-       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json")
+       add_result_argument(sub, a->result)
            ->required();
        sub.add_option("--out", a->out, "Output directory (default: RESULT/figs)");
        add_figure_format_option(sub, a->format);

@@ -1,4 +1,4 @@
-// pjd overlay RESULT --out FILE [--format F] [--crs CRS] [--layers L,...] [--geometry FILE] [--tolerance-m M]
+// pjd overlay RESULT --out FILE [--output-format F] [--crs CRS] [--layers L,...] [--geometry FILE] [--tolerance-m M]
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -89,7 +89,7 @@ const Registrar reg{
     {"overlay", "Write seam lines, burst polygons and the footprint as a geocoded vector layer",
      [](CLI::App& sub) {
        auto a = std::make_shared<OverlayArgs>();
-       sub.add_option("RESULT", a->result, "pjd detect output directory (holding summary.json) or the summary.json");
+       add_result_argument(sub, a->result);
        sub.add_option("--run", a->run, "A catalogue run instead of RESULT");
        add_catalog_option(sub, a->catalog, "Catalogue for --run");
        sub.add_option("--out", a->out, "Output file (or directory for one-file-per-layer formats)")->required();

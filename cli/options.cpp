@@ -8,6 +8,10 @@
 
 namespace pjd::cli {
 
+CLI::Option* add_result_argument(CLI::App& app, std::string& value) {
+  return app.add_option("RESULT", value, "pjd detect output directory (holding summary.json) or the summary.json");
+}
+
 CLI::Option* add_catalog_option(CLI::App& app, std::string& value, const std::string& what) {
   return app.add_option("--catalog", value, what + " (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg)");
 }

@@ -14,6 +14,8 @@ namespace pjd::cli {
 
 // ------------------------------------------------------------------ common options
 
+/// RESULT: a `pjd detect` output directory or its summary.json.
+CLI::Option* add_result_argument(CLI::App& app, std::string& value);
 /// --catalog FILE (default: $PJD_CATALOG or $XDG_DATA_HOME/pjd/catalog.gpkg).
 CLI::Option* add_catalog_option(CLI::App& app, std::string& value, const std::string& what = "Catalogue");
 /// --progress auto|bar|json|none (default auto: a bar on a terminal).
