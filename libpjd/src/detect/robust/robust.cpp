@@ -2,6 +2,7 @@
 
 #include "core/numeric.hpp"
 #include "core/parallel.hpp"
+#include "pjd/error.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -693,7 +694,8 @@ Network invert_network(std::size_t n, const std::vector<std::size_t>& ref, const
     }
     for (std::size_t d = 0; d < n; ++d)
       if (fixed[d]) a[d * n + d] = 1.0;
-    if (!cholesky_envelope(a, n, first)) throw std::runtime_error("invert_network: singular normal matrix");
+    if (!cholesky_envelope(a, n, first))
+      throw Error(ErrorKind::Data, "", "robust: the network of dates cannot be inverted (singular normal matrix)");
     sol = x;
     cholesky_solve(a, n, first, sol);
   };

@@ -227,6 +227,11 @@ TEST_CASE("robust: network inversion recovers dates, down-weights an outlier", "
     CHECK(net.component[2] == -1);
     CHECK(std::isnan(net.v[2]));
   }
+  SECTION("a normal matrix that cannot be factored raises pjd::Error, the one exception") {
+    // Regression: this was a std::runtime_error, which front ends report as an internal error.
+    // Weights of 1/sigma^2 overflow to infinity, so the factorisation meets inf - inf.
+    CHECK_THROWS_AS(rb::invert_network(3, {0, 1}, {1, 2}, {1.0, 1.0}, {1e-200, 1e-200}), pjd::Error);
+  }
   SECTION("two components, each with its own datum") {
     const auto net = rb::invert_network(4, {0, 2}, {1, 3}, {1.0, -4.0}, {0.1, 0.1});
     CHECK(net.component[0] != net.component[2]);
