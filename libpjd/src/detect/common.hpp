@@ -1,13 +1,10 @@
 #pragma once
 // Private: what every detection method puts in its result before the work starts.
-#include <chrono>
 #include <cstdint>
-#include <exception>
 #include <filesystem>
 #include <limits>
 #include <memory>
 #include <new>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -58,63 +55,6 @@ struct NoFillAllocator : std::allocator<T> {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
 };
-
-/// One block of pairs, (pair, row, column) float32, for the streamed pass.
-struct Block {
-  std::size_t p0 = 0, p1 = 0;  ///< positions in the method's list of pairs to compute
-  std::vector<float, NoFillAllocator<float>> unw, coh;
-};
-
-/// The streamed pass shared by the methods: blocks[k] = [p0, p1) is read by read(Block&,
-/// p0, p1) on the calling thread (HDF5 stays there) while compute(Block&) runs on a block
-/// runner thread for the previous block. With overlap = false (--threads 1: one core) each
-/// block is read and then computed on the calling thread. Returns the compute seconds;
-/// reports progress 0..0.9 as "read".
-template <typename Read, typename Compute>
-double stream_blocks(const std::vector<std::pair<std::size_t, std::size_t>>& blocks, Read&& read,
-                     Compute&& compute, const ProgressFn& progress, bool overlap = true) {
-  using Clock = std::chrono::steady_clock;
-  const std::size_t nb = blocks.size();
-  double t_compute = 0;
-  if (!overlap) {
-    Block buf;
-    for (std::size_t k = 0; k < nb; ++k) {
-      read(buf, blocks[k].first, blocks[k].second);
-      const auto t0 = Clock::now();
-      compute(buf);
-      t_compute += std::chrono::duration<double>(Clock::now() - t0).count();
-      report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
-    }
-    return t_compute;
-  }
-  Block bufs[2];
-  if (nb > 0) read(bufs[0], blocks[0].first, blocks[0].second);
-  for (std::size_t k = 0; k < nb; ++k) {
-    Block& cur = bufs[k % 2];
-    std::exception_ptr err;
-    double t_block = 0;
-    std::thread runner([&] {
-      const auto t0 = Clock::now();
-      try {
-        compute(cur);
-      } catch (...) {
-        err = std::current_exception();
-      }
-      t_block = std::chrono::duration<double>(Clock::now() - t0).count();
-    });
-    try {
-      if (k + 1 < nb) read(bufs[(k + 1) % 2], blocks[k + 1].first, blocks[k + 1].second);
-    } catch (...) {
-      runner.join();
-      throw;
-    }
-    runner.join();
-    t_compute += t_block;
-    if (err) std::rethrow_exception(err);
-    report(progress, 0.9 * static_cast<double>(k + 1) / static_cast<double>(nb), "read");
-  }
-  return t_compute;
-}
 
 /// Per-pair results (name, baseline, statistics, skipped) and the published profiles from
 /// the per-pair pass; pair q of the result is stack pair pair_idx[q]. Fills res.pairs,

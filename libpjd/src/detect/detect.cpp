@@ -1,9 +1,6 @@
-// detect(): the published method, streamed over the stack.
-// Uncompressed and LZF stacks: each of `threads` workers reads its own pairs straight from the
-// file (direct_read.hpp, direct_pass.hpp) and processes them while they are in cache; the
-// average coherence is summed in stack order. Otherwise, in blocks of pairs: the calling thread
-// reads (HDF5 stays on one thread) while a block runner thread processes the previous block
-// with `threads` workers.
+// detect(): the published method, streamed over the stack (stream_pass.hpp, the pass both
+// methods share: uncompressed and LZF stacks read by every worker straight from the file,
+// others in blocks of pairs through HDF5; the average coherence summed in stack order).
 #include "pjd/detect.hpp"
 
 #include <algorithm>
@@ -21,6 +18,7 @@
 
 #include "detect/common.hpp"
 #include "detect/direct_pass.hpp"
+#include "detect/stream_pass.hpp"
 #include "core/numeric.hpp"
 #include "core/parallel.hpp"
 #include "pjd/error.hpp"
@@ -46,10 +44,9 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
 
   DetectResult res = begin_result(stack, params);
   const std::size_t rows = stack.length();
-  const std::size_t x0 = res.x0, x1 = res.x1, cols = x1 - x0;
+  const std::size_t cols = res.x1 - res.x0;
   const std::size_t plane = rows * cols;
   const int n_burst = params.n_burst;
-  const unsigned threads = params.threads ? params.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // The analysed pairs: every pair of the stack (dropIfgram ignored), or the one --pair.
   std::vector<std::size_t> pair_idx;
@@ -61,135 +58,30 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
     for (std::size_t i = 0; i < stack.n_pairs(); ++i) pair_idx.push_back(i);
   }
   const std::size_t np = pair_idx.size();
-  const bool full_stack = !params.pair;
   const auto& keep = stack.keep();
 
-  // Per-pair outputs, (pairs x rows).
-  std::vector<double> intensity(np * rows), med_grad(np * rows);
-  std::vector<std::int32_t> counts(np * rows, -999);
-  std::vector<published::PairStats> stats(np);
-  // Temporal mean of coherence over kept pairs (step 12), accumulated in the same pass.
-  std::vector<float> coh_sum(plane, 0.0f);
-  std::vector<std::int32_t> coh_cnt(plane, 0);
-  bool coh_accumulated = false;
-
-  const std::vector<std::string> dsets{"unwrapPhase", "coherence"};
-  double t_read = 0, t_compute = 0;
-
-  // Reads [p0, p1) of the positions `list` (which are contiguous stack indices).
-  auto read_block = [&](Block& b, const std::vector<std::size_t>& list, std::size_t p0, std::size_t p1,
-                        bool with_unw) {
-    const auto t0 = Clock::now();
-    b.p0 = p0;
-    b.p1 = p1;
-    const std::size_t n = (p1 - p0) * plane;
-    b.coh.resize(n);
-    stack.read("coherence", list[p0], list[p0] + (p1 - p0), x0, x1, b.coh.data());
-    if (with_unw) {
-      b.unw.resize(n);
-      stack.read("unwrapPhase", list[p0], list[p0] + (p1 - p0), x0, x1, b.unw.data());
-    }
-    t_read += seconds_since(t0);
-  };
-  auto accumulate_block = [&](const Block& b, const std::vector<std::size_t>& list) {
-    // Cells split by row ranges; within a cell, pairs are added in stack order (numpy's order).
-    const std::size_t chunk = std::max<std::size_t>(1, rows / (4 * threads));
-    const std::size_t nchunks = (rows + chunk - 1) / chunk;
-    parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
-      const std::size_t r0 = ci * chunk, r1 = std::min(rows, r0 + chunk);
-      for (std::size_t q = b.p0; q < b.p1; ++q) {
-        if (!keep[list[q]]) continue;
-        const float* c = b.coh.data() + (q - b.p0) * plane + r0 * cols;
-        published::avg_coh_accumulate(c, (r1 - r0) * cols, coh_sum.data() + r0 * cols, coh_cnt.data() + r0 * cols);
-      }
-    });
-  };
-
-  // Profiles of an earlier run (a grown stack): those pairs are not read again.
-  std::vector<std::size_t> todo;  // positions in pair_idx still to compute
-  for (std::size_t q = 0; q < np; ++q) {
-    const PairProfile* known = nullptr;
-    if (reuse) {
-      auto it = reuse->find(stack.pairs()[pair_idx[q]].name());
-      if (it != reuse->end() && it->second.intensity_pct.size() == rows && it->second.counts.size() == rows &&
-          it->second.median_grad_mm.size() == rows)
-        known = &it->second;
-    }
-    if (!known) {
-      todo.push_back(q);
-      continue;
-    }
-    const PairResult& s = known->stats;
-    stats[q] = published::PairStats{s.coh_median, s.coh_mean, s.coh_std, s.grad_median_mm, s.grad_mean_mm,
-                                    s.grad_std_mm, s.skipped};
-    std::copy(known->intensity_pct.begin(), known->intensity_pct.end(), intensity.begin() + q * rows);
-    std::copy(known->median_grad_mm.begin(), known->median_grad_mm.end(), med_grad.begin() + q * rows);
-    std::copy(known->counts.begin(), known->counts.end(), counts.begin() + q * rows);
-    ++res.n_pairs_reused;
-  }
-  // Blocks never straddle a gap in `todo`, so each block is contiguous in the stack.
-  std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [i0, i1) into todo
-  {
-    const std::size_t bp = params.pair ? 1 : std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
-    for (std::size_t i = 0; i < todo.size();) {
-      std::size_t j = i + 1;
-      while (j < todo.size() && j - i < bp && pair_idx[todo[j]] == pair_idx[todo[j - 1]] + 1) ++j;
-      blocks.emplace_back(i, j);
-      i = j;
-    }
-  }
-  std::vector<std::size_t> todo_idx(todo.size());
-  for (std::size_t i = 0; i < todo.size(); ++i) todo_idx[i] = pair_idx[todo[i]];
-
-  // One streaming pass over the pairs to compute.
-  const bool accumulate = full_stack && res.n_pairs_reused == 0;
-  const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets, threads, cols);
-  if (direct) {
-    const std::size_t band = direct->band_rows(0);
-    t_compute = direct_pass(
-        *direct, todo_idx, threads, x0, x1, rows, accumulate, keep, coh_sum.data(), coh_cnt.data(), progress, t_read,
-        [&](std::size_t i, DirectWorker& w) {
-          const std::size_t q = todo[i], p = todo_idx[i];
-          auto run = [&](const auto& unw) {
-            stats[q] = published::process_pair(unw, w.coh_p, rows, cols, params.cmin, res.wavelength_m,
-                                               intensity.data() + q * rows, counts.data() + q * rows,
-                                               med_grad.data() + q * rows, w.scratch);
-          };
-          if (w.unw_p) return run(w.unw_p);  // a compressed stack: the pass read the phase
-          // The phase is needed once, row after row: read a band of rows at a time.
-          w.unw.resize(band * cols);
-          std::size_t have = static_cast<std::size_t>(-1);
-          run(std::function<const float*(std::size_t)>([&](std::size_t r) -> const float* {
-            if (r / band != have) {
-              const auto tb = Clock::now();
-              have = r / band;
-              direct->read_band(0, p, have, x0, x1, w.unw.data(), w.stage);
-              w.read_s += seconds_since(tb);
-            }
-            return w.unw.data() + (r % band) * cols;
-          }));
-        });
-  } else {
-    std::vector<published::PairScratch> scratch(threads);
-    t_compute = stream_blocks(
-        blocks,
-        [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, todo_idx, p0, p1, true); },
-        [&](const Block& cur) {
-          parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
-            const std::size_t q = todo[cur.p0 + i];
-            stats[q] = published::process_pair(cur.unw.data() + i * plane, cur.coh.data() + i * plane, rows, cols,
-                                               params.cmin, res.wavelength_m, intensity.data() + q * rows,
-                                               counts.data() + q * rows, med_grad.data() + q * rows, scratch[w]);
-          });
-          if (accumulate) accumulate_block(cur, todo_idx);
-        },
-        progress, /*overlap=*/threads > 1);  // --threads 1: one core
-  }
-  coh_accumulated = accumulate;
+  // One streamed pass over the pairs an earlier run (a grown stack) did not leave: the
+  // per-pair profiles, and the temporal mean coherence of the kept pairs (step 12).
+  StreamPass pass(stack, params, res.x0, res.x1, pair_idx);
+  pass.reuse(reuse, [](const PairProfile&) { return true; }, [](std::size_t, const PairProfile&) {});
+  res.n_pairs_reused = pass.n_reused;
+  pass.run(progress, [&](PassPair& in) {
+    const std::size_t q = in.q;
+    pass.stats[q] = published::process_pair(in.phase_rows(), in.coh, rows, cols, params.cmin, res.wavelength_m,
+                                            pass.intensity.data() + q * rows, pass.counts.data() + q * rows,
+                                            pass.med_grad.data() + q * rows, *in.scratch);
+  });
+  const auto& intensity = pass.intensity;
+  const auto& med_grad = pass.med_grad;
+  const auto& counts = pass.counts;
+  const auto& coh_sum = pass.coh_sum;
+  const auto& coh_cnt = pass.coh_cnt;
+  const bool coh_accumulated = pass.coh_summed;
 
   const auto t_analyse = Clock::now();
   // Per-pair results and profiles.
-  const std::vector<bool> skipped = fill_pair_results(stack, pair_idx, stats, intensity, med_grad, counts, rows, res);
+  const std::vector<bool> skipped =
+      fill_pair_results(stack, pair_idx, pass.stats, intensity, med_grad, counts, rows, res);
   if (np > 0 && res.skipped_pairs.size() == np)
     res.warnings.push_back("Every pair has mean coherence < 0.4: nothing can be assessed.");
 
@@ -208,17 +100,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   res.avg_coh_mask_used = params.mask_avg_coh || rel.auto_mask;
   // Step 12.
   if (res.avg_coh_mask_used) {
-    if (!coh_accumulated) {
-      // --pair mode: one more pass over the coherence of the kept pairs.
-      std::vector<std::size_t> all(stack.n_pairs());
-      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-      const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs({"coherence"}, cols, params.block_bytes));
-      Block b;
-      for (std::size_t p0 = 0; p0 < all.size(); p0 += bp) {
-        read_block(b, all, p0, std::min(all.size(), p0 + bp), false);
-        accumulate_block(b, all);
-      }
-    }
+    if (!coh_accumulated) pass.sum_coherence();  // --pair, reused pairs: one more pass over the coherence
     if (std::none_of(keep.begin(), keep.end(), [](bool k) { return k; }))
       res.warnings.push_back("Every pair is marked dropped (dropIfgram): the average coherence is undefined "
                              "and the average-coherence mask removes nothing.");
@@ -261,8 +143,8 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   res.excluded_dates = published::excluded_dates(assessed, res.excluded_pairs);
   report(progress, 1.0, "analyse");
 
-  res.timings_s["read"] = t_read;
-  res.timings_s["compute"] = t_compute;
+  res.timings_s["read"] = pass.t_read;
+  res.timings_s["compute"] = pass.t_compute;
   res.timings_s["analyse"] = seconds_since(t_analyse);
   res.timings_s["total"] = seconds_since(t_total);
   return res;

@@ -43,6 +43,7 @@ inline std::unique_ptr<DirectReader> open_direct(const Stack& stack, const std::
 struct DirectWorker {
   std::vector<float, NoFillAllocator<float>> unw, coh;  ///< as the method reads them
   std::vector<float> stage;                             ///< DirectReader's scratch
+  std::vector<float> prev_row;                          ///< a phase row kept across bands (PassPair)
   std::vector<char> packed;                             ///< an LZF chunk as stored
   published::PairScratch scratch;
   double read_s = 0;  ///< seconds spent reading

@@ -63,8 +63,8 @@ std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segmen
   return b;
 }
 
-void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
-                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
+void gradient_row(const float* unw_prev, const float* unw, const float* coh_prev, const float* coh, std::size_t cols,
+                  const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
   const std::size_t K = bounds.size() - 1;
   constexpr float kPif = static_cast<float>(std::numbers::pi);
   thread_local std::vector<float> dm, okf;  // per column: the kept gradient (else 0), 1 if kept
@@ -72,37 +72,43 @@ void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size
   okf.resize(cols);
   float* __restrict dmp = dm.data();
   float* __restrict okp = okf.data();
-  for (std::size_t r = std::max<std::size_t>(r0, 1); r < r1; ++r) {
-    const float* __restrict ua = unw + (r - 1) * cols;
-    const float* __restrict ub = unw + r * cols;
-    const float* __restrict ca = coh + (r - 1) * cols;
-    const float* __restrict cb = coh + r * cols;
-    // Branch-free, so it vectorises: a NaN phase or coherence fails one of the tests, an
-    // infinite phase gives |d| = inf or NaN.
-    for (std::size_t c = 0; c < cols; ++c) {
-      const float d = ub[c] - ua[c];
-      const bool ok = (ua[c] != 0.0f) & (ub[c] != 0.0f) & (ca[c] >= coh_floor) & (cb[c] >= coh_floor) &
-                      (std::fabs(d) < kPif);
-      dmp[c] = ok ? d : 0.0f;
-      okp[c] = ok ? 1.0f : 0.0f;
-    }
-    // Per segment: sums in 8 interleaved lanes, then the lanes pairwise (a fixed order).
-    for (std::size_t k = 0; k < K; ++k) {
-      float s[8] = {}, n[8] = {};
-      std::size_t c = bounds[k];
-      for (; c + 8 <= bounds[k + 1]; c += 8)
-        for (std::size_t l = 0; l < 8; ++l) {
-          s[l] += dmp[c + l];
-          n[l] += okp[c + l];
-        }
-      for (std::size_t l = 0; c < bounds[k + 1]; ++c, ++l) {
-        s[l] += dmp[c];
-        n[l] += okp[c];
-      }
-      sum_rad[r * K + k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      count[r * K + k] = ((n[0] + n[1]) + (n[2] + n[3])) + ((n[4] + n[5]) + (n[6] + n[7]));
-    }
+  const float* __restrict ua = unw_prev;
+  const float* __restrict ub = unw;
+  const float* __restrict ca = coh_prev;
+  const float* __restrict cb = coh;
+  // Branch-free, so it vectorises: a NaN phase or coherence fails one of the tests, an
+  // infinite phase gives |d| = inf or NaN.
+  for (std::size_t c = 0; c < cols; ++c) {
+    const float d = ub[c] - ua[c];
+    const bool ok = (ua[c] != 0.0f) & (ub[c] != 0.0f) & (ca[c] >= coh_floor) & (cb[c] >= coh_floor) &
+                    (std::fabs(d) < kPif);
+    dmp[c] = ok ? d : 0.0f;
+    okp[c] = ok ? 1.0f : 0.0f;
   }
+  // Per segment: sums in 8 interleaved lanes, then the lanes pairwise (a fixed order).
+  for (std::size_t k = 0; k < K; ++k) {
+    float s[8] = {}, n[8] = {};
+    std::size_t c = bounds[k];
+    for (; c + 8 <= bounds[k + 1]; c += 8)
+      for (std::size_t l = 0; l < 8; ++l) {
+        s[l] += dmp[c + l];
+        n[l] += okp[c + l];
+      }
+    for (std::size_t l = 0; c < bounds[k + 1]; ++c, ++l) {
+      s[l] += dmp[c];
+      n[l] += okp[c];
+    }
+    sum_rad[k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    count[k] = ((n[0] + n[1]) + (n[2] + n[3])) + ((n[4] + n[5]) + (n[6] + n[7]));
+  }
+}
+
+void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
+                   const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
+  const std::size_t K = bounds.size() - 1;
+  for (std::size_t r = std::max<std::size_t>(r0, 1); r < r1; ++r)
+    gradient_row(unw + (r - 1) * cols, unw + r * cols, coh + (r - 1) * cols, coh + r * cols, cols, bounds, coh_floor,
+                 sum_rad + r * K, count + r * K);
 }
 
 void energy_columns(const float* unw, const float* coh, std::size_t rows, std::size_t w, float coh_floor,

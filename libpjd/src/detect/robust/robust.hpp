@@ -35,6 +35,10 @@ void gradient_profile(const float* unw, const float* coh, std::size_t rows, std:
 /// vectorises; the same values whatever the thread count).
 void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
                    const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
+/// gradient_rows() for one row r >= 1, given rows r - 1 (unw_prev, coh_prev) and r (unw, coh):
+/// writes the K sums and counts of row r (sum_rad, count: K values each).
+void gradient_row(const float* unw_prev, const float* unw, const float* coh_prev, const float* coh, std::size_t cols,
+                  const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count);
 
 /// Squared gradients as exact integers: units of 2^-32 rad^2 (|d| < pi, so thousands of pairs
 /// fit an int64), so sums do not depend on the order pairs are added in.

@@ -1,6 +1,6 @@
-// detect_robust(): one streamed pass (HDF5 reads on the calling thread, a block runner with a
-// worker pool computing the previous block), then the stack-wide analysis on the per-pair
-// profiles: sub-swath split, stacked seam search, step fits, network inversion.
+// detect_robust(): one streamed pass (stream_pass.hpp, shared with the published method), then
+// the stack-wide analysis on the per-pair profiles: sub-swath split, stacked seam search, step
+// fits, network inversion.
 #include "detect/robust/robust_detect.hpp"
 
 #include <algorithm>
@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <map>
 #include <numbers>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "core/numeric.hpp"
@@ -20,6 +22,7 @@
 #include "detect/published/published.hpp"
 #include "detect/common.hpp"
 #include "detect/direct_pass.hpp"
+#include "detect/stream_pass.hpp"
 #include "detect/robust/robust.hpp"
 
 namespace pjd {
@@ -115,143 +118,68 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
   const std::size_t rows = stack.length();
   const std::size_t x0 = res.x0, x1 = res.x1, cols = x1 - x0;
   const std::size_t plane = rows * cols;
-  const unsigned threads = params.threads ? params.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = pass_threads(params);
   const double mm_per_rad = res.wavelength_m / (4.0 * std::numbers::pi) * 1000.0;
 
   const std::size_t np = stack.n_pairs();
   const auto bounds = robust::segment_bounds(cols, kMaxSegments, kMinSegmentCols);
   const std::size_t K = bounds.size() - 1;
 
-  // Per-pair outputs: the published profiles (so every output file is written alike) and the
-  // robust gradient profiles per column segment; a plane of stacked squared gradients.
-  std::vector<double> intensity(np * rows), med_grad(np * rows);
-  std::vector<std::int32_t> counts(np * rows, -999);
-  std::vector<published::PairStats> stats(np);
-  std::vector<float> seg_sum(np * rows * K), seg_cnt(np * rows * K);
-  // Temporal mean coherence of the kept pairs (dropIfgram), for the figures, as published.
-  std::vector<float> coh_sum(plane, 0.0f);
-  std::vector<std::int32_t> coh_cnt(plane, 0);
-  const auto& keep = stack.keep();
-
+  // One streamed pass (stream_pass.hpp): per pair, the published profiles (so every output
+  // file is written alike) and the robust gradient profiles per column segment; the temporal
+  // mean coherence of the kept pairs (dropIfgram), for the figures, as published. Pairs of an
+  // earlier run (a grown stack, ProfileCache) with segment profiles of this layout are not
+  // read again.
+  std::vector<std::size_t> all_pairs(np);
+  for (std::size_t q = 0; q < np; ++q) all_pairs[q] = q;
+  StreamPass pass(stack, params, x0, x1, all_pairs);
+  std::vector<float> seg_sum(np * rows * K), seg_cnt(np * rows * K);  // row 0 stays 0 (no gradient)
+  pass.reuse(
+      reuse,
+      [&](const PairProfile& p) {
+        return p.n_segments == K && p.seg_grad_sum_rad.size() == rows * K && p.seg_grad_cnt.size() == rows * K;
+      },
+      [&](std::size_t q, const PairProfile& p) {
+        std::copy(p.seg_grad_sum_rad.begin(), p.seg_grad_sum_rad.end(), seg_sum.begin() + q * rows * K);
+        std::copy(p.seg_grad_cnt.begin(), p.seg_grad_cnt.end(), seg_cnt.begin() + q * rows * K);
+      });
+  res.n_pairs_reused = pass.n_reused;
+  pass.run(progress, [&](PassPair& in) {
+    const std::size_t q = in.q;
+    float* ss = seg_sum.data() + q * rows * K;
+    float* sc = seg_cnt.data() + q * rows * K;
+    // The phase is read once, row after row: each row goes to the published profiles and,
+    // with the row before it, to the segment gradients.
+    std::size_t next = 0;
+    const std::function<const float*(std::size_t)> row = [&](std::size_t r) {
+      if (r != next++) throw std::logic_error("detect_robust: the phase rows were not asked for in order");
+      const float* u = in.phase_row(r);
+      if (r >= 1)
+        robust::gradient_row(in.previous_row(r), u, in.coh + (r - 1) * cols, in.coh + r * cols, cols, bounds,
+                             kCohFloor, ss + r * K, sc + r * K);
+      return u;
+    };
+    pass.stats[q] = published::process_pair(row, in.coh, rows, cols, params.cmin, res.wavelength_m,
+                                            pass.intensity.data() + q * rows, pass.counts.data() + q * rows,
+                                            pass.med_grad.data() + q * rows, *in.scratch);
+    if (next != rows) throw std::logic_error("detect_robust: not every phase row was asked for");
+  });
+  const auto& stats = pass.stats;
+  const auto& intensity = pass.intensity;
+  const auto& med_grad = pass.med_grad;
+  const auto& counts = pass.counts;
+  const auto& coh_sum = pass.coh_sum;
+  const auto& coh_cnt = pass.coh_cnt;
+  double t_read = pass.t_read;
   const std::vector<std::string> dsets{"unwrapPhase", "coherence"};
-  double t_read = 0, t_compute = 0;
-  // Profiles of an earlier run (a grown stack, ProfileCache): those pairs are not read again.
-  std::vector<std::size_t> todo;  // pairs to read, ascending
-  for (std::size_t q = 0; q < np; ++q) {
-    const PairProfile* known = nullptr;
-    if (reuse) {
-      auto it = reuse->find(stack.pairs()[q].name());
-      const std::size_t n = rows * K;
-      if (it != reuse->end() && it->second.intensity_pct.size() == rows && it->second.counts.size() == rows &&
-          it->second.median_grad_mm.size() == rows && it->second.n_segments == K &&
-          it->second.seg_grad_sum_rad.size() == n && it->second.seg_grad_cnt.size() == n)
-        known = &it->second;
-    }
-    if (!known) {
-      todo.push_back(q);
-      continue;
-    }
-    const PairResult& st = known->stats;
-    stats[q] = published::PairStats{st.coh_median, st.coh_mean, st.coh_std, st.grad_median_mm, st.grad_mean_mm,
-                                    st.grad_std_mm, st.skipped};
-    std::copy(known->intensity_pct.begin(), known->intensity_pct.end(), intensity.begin() + q * rows);
-    std::copy(known->median_grad_mm.begin(), known->median_grad_mm.end(), med_grad.begin() + q * rows);
-    std::copy(known->counts.begin(), known->counts.end(), counts.begin() + q * rows);
-    std::copy(known->seg_grad_sum_rad.begin(), known->seg_grad_sum_rad.end(), seg_sum.begin() + q * rows * K);
-    std::copy(known->seg_grad_cnt.begin(), known->seg_grad_cnt.end(), seg_cnt.begin() + q * rows * K);
-    ++res.n_pairs_reused;
-  }
-
-  // Block b covers todo[b.p0 .. b.p1), contiguous pairs of the stack.
-  auto read_block = [&](Block& b, std::size_t p0, std::size_t p1) {
-    const auto t0 = Clock::now();
-    b.p0 = p0;
-    b.p1 = p1;
-    const std::size_t n = (p1 - p0) * plane;
-    b.coh.resize(n);
-    b.unw.resize(n);
-    stack.read("coherence", todo[p0], todo[p1 - 1] + 1, x0, x1, b.coh.data());
-    stack.read("unwrapPhase", todo[p0], todo[p1 - 1] + 1, x0, x1, b.unw.data());
-    t_read += seconds_since(t0);
-  };
-  // One pass over a block, in row chunks (each chunk owns its rows of every output, so the
-  // sums do not depend on the thread count): the segment gradient profiles of every pair, the
-  // stacked energy plane of the assessed pairs, and the temporal coherence sums.
-  auto profile_block = [&](const Block& b) {
-    const std::size_t chunk = std::max<std::size_t>(1, rows / (4 * threads));
-    const std::size_t nchunks = (rows + chunk - 1) / chunk;
-    parallel_for(nchunks, threads, [&](std::size_t ci, unsigned) {
-      const std::size_t c0 = ci * chunk, c1 = std::min(rows, c0 + chunk);
-      for (std::size_t i = 0; i < b.p1 - b.p0; ++i) {
-        const std::size_t q = todo[b.p0 + i];
-        const float* u = b.unw.data() + i * plane;
-        const float* c = b.coh.data() + i * plane;
-        if (keep[q])
-          published::avg_coh_accumulate(c + c0 * cols, (c1 - c0) * cols, coh_sum.data() + c0 * cols,
-                                        coh_cnt.data() + c0 * cols);
-        float* ss = seg_sum.data() + q * rows * K;  // row 0 stays 0 (no gradient)
-        float* sc = seg_cnt.data() + q * rows * K;
-        robust::gradient_rows(u, c, c0, c1, cols, bounds, kCohFloor, ss, sc);
-      }
-    });
-  };
-
-  {
-    const std::size_t bp = std::max<std::size_t>(1, stack.block_pairs(dsets, cols, params.block_bytes));
-    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [i0, i1) into todo, never across a gap
-    for (std::size_t i = 0; i < todo.size();) {
-      std::size_t j = i + 1;
-      while (j < todo.size() && j - i < bp && todo[j] == todo[j - 1] + 1) ++j;
-      blocks.emplace_back(i, j);
-      i = j;
-    }
-    if (const auto direct = todo.empty() ? nullptr : open_direct(stack, dsets, threads, cols)) {
-      // Each worker reads its pair (the coherence sum in pair order, as profile_block makes it).
-      t_compute = direct_pass(*direct, todo, threads, x0, x1, rows, true, keep, coh_sum.data(), coh_cnt.data(),
-                              progress, t_read, [&](std::size_t i, DirectWorker& w) {
-                                const std::size_t q = todo[i];
-                                const float* u = w.unw_p;
-                                if (!u) {
-                                  const auto tr = Clock::now();
-                                  w.unw.resize(plane);
-                                  direct->read_pair(0, q, x0, x1, w.unw.data(), w.stage);
-                                  w.read_s += seconds_since(tr);
-                                  u = w.unw.data();
-                                }
-                                stats[q] = published::process_pair(
-                                    u, w.coh_p, rows, cols, params.cmin, res.wavelength_m, intensity.data() + q * rows,
-                                    counts.data() + q * rows, med_grad.data() + q * rows, w.scratch);
-                                robust::gradient_rows(u, w.coh_p, 0, rows, cols, bounds, kCohFloor,
-                                                      seg_sum.data() + q * rows * K, seg_cnt.data() + q * rows * K);
-                              });
-    } else {
-      std::vector<published::PairScratch> scratch(threads);
-      t_compute = stream_blocks(
-          blocks, [&](Block& b, std::size_t p0, std::size_t p1) { read_block(b, p0, p1); },
-          [&](const Block& cur) {
-            parallel_for(cur.p1 - cur.p0, threads, [&](std::size_t i, unsigned w) {
-              const std::size_t q = todo[cur.p0 + i];
-              const float* u = cur.unw.data() + i * plane;
-              const float* c = cur.coh.data() + i * plane;
-              stats[q] = published::process_pair(u, c, rows, cols, params.cmin, res.wavelength_m,
-                                                 intensity.data() + q * rows, counts.data() + q * rows,
-                                                 med_grad.data() + q * rows, scratch[w]);
-            });
-            profile_block(cur);
-          },
-          progress, /*overlap=*/threads > 1);  // --threads 1: one core
-    }
-  }
 
   const auto t_analyse = Clock::now();
   // Per-pair results and the published profiles (outputs).
-  std::vector<std::size_t> all_pairs(np);
-  for (std::size_t q = 0; q < np; ++q) all_pairs[q] = q;
   const std::vector<bool> skipped = fill_pair_results(stack, all_pairs, stats, intensity, med_grad, counts, rows, res);
   std::vector<bool> use(np);
   for (std::size_t q = 0; q < np; ++q) use[q] = !skipped[q];
   // With reused pairs the temporal mean coherence is incomplete: left out (figures say so).
-  if (res.n_pairs_reused == 0) res.avg_coherence.resize(plane);
+  if (pass.coh_summed) res.avg_coherence.resize(plane);
   for (std::size_t i = 0; i < res.avg_coherence.size(); ++i)
     res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
                                                                static_cast<double>(coh_cnt[i]))
@@ -666,7 +594,7 @@ DetectResult detect_robust(const Stack& stack, const DetectParams& params_in, co
     res.warnings.push_back("No seam was found in the stacked profiles; no pair is assessed.");
   report(progress, 1.0, "analyse");
   res.timings_s["read"] = t_read;
-  res.timings_s["compute"] = t_compute;
+  res.timings_s["compute"] = pass.t_compute;
   res.timings_s["analyse"] = seconds_since(t_analyse);
   res.timings_s["total"] = seconds_since(t_total);
   res.n_segments = K;  // for the catalogue (incremental runs)
