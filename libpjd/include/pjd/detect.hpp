@@ -178,6 +178,13 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params);
 DetectResult detect(const Stack& stack, const DetectParams& params, const ProgressFn& progress = {},
                     const ProfileCache* reuse = nullptr);
 
+/// The parameters as JSON: the one form of DetectParams, in summary.json ("params") and in
+/// the catalogue (pjd_runs.params_json). date_thr_px is written for the robust method only.
+nlohmann::json params_to_json(const DetectParams& params);
+/// The inverse of params_to_json; keys added later (threads, block_bytes, date_thr_px) take
+/// their defaults when missing. Throws pjd::Error (Data) naming `source` when malformed.
+DetectParams params_from_json(const nlohmann::json& params, const std::string& source);
+
 /// The whole result as JSON (summary.json), with schema_version.
 nlohmann::json to_json(const DetectResult& result);
 

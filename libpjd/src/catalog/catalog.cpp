@@ -290,14 +290,6 @@ int Catalog::layout_version() const { return impl_->layout; }
 
 namespace {
 
-nlohmann::json params_json(const DetectParams& p) {
-  nlohmann::json j = {{"n_burst", p.n_burst}, {"method", p.method},       {"pct", p.pct},
-                      {"cmin", p.cmin},       {"mask_avg_coh", p.mask_avg_coh}, {"pj_thr_mm", p.pj_thr_mm}};
-  j["sub_x"] = p.sub_x ? nlohmann::json::array({p.sub_x->first, p.sub_x->second}) : nlohmann::json(nullptr);
-  j["pair"] = p.pair ? nlohmann::json(*p.pair) : nlohmann::json(nullptr);
-  return j;
-}
-
 nlohmann::json stats_json(const PairResult& r) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"btemp_days", r.btemp_days},        {"coh_median", num(r.coh_median)},
@@ -366,7 +358,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       ins.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, result.params.method);
       // A robust run that saw no seam reports 1 burst; the column holds >= 2 (layout 1), and
       // n_burst_source (layout 3) says that no seam was found.
-      ins.bind(4, params_json(result.params).dump()).bind(5, std::max(2, result.params.n_burst));
+      ins.bind(4, params_to_json(result.params).dump()).bind(5, std::max(2, result.params.n_burst));
       ins.bind(6, result.x0).bind(7, result.x1).bind(8, result.params.pj_thr_mm);
       ins.bind(9, std::string(kVersion)).bind(10, iso_utc(started)).bind(11, iso_utc(finished)).bind(12, total_s);
       ins.bind(13, result.warnings.empty() ? "complete" : "warnings");
@@ -559,16 +551,7 @@ DetectResult Catalog::load_result(std::int64_t run_id) const {
     if (!s.step())
       throw Error(ErrorKind::Usage, impl_->name(), "no run " + std::to_string(run_id) + " (see 'pjd catalog runs')");
     stack_id = s.int64(0);
-    const auto p = nlohmann::json::parse(s.text(1));
-    r.params.n_burst = p.value("n_burst", 0);
-    r.params.method = p.value("method", std::string("published"));
-    r.params.pct = p.value("pct", r.params.pct);
-    r.params.cmin = p.value("cmin", r.params.cmin);
-    r.params.mask_avg_coh = p.value("mask_avg_coh", false);
-    r.params.pj_thr_mm = p.value("pj_thr_mm", r.params.pj_thr_mm);
-    if (p.contains("sub_x") && p["sub_x"].is_array())
-      r.params.sub_x = std::pair{p["sub_x"][0].get<std::size_t>(), p["sub_x"][1].get<std::size_t>()};
-    if (p.contains("pair") && p["pair"].is_string()) r.params.pair = p["pair"].get<std::string>();
+    r.params = params_from_json(nlohmann::json::parse(s.text(1)), impl_->name() + " (run " + std::to_string(run_id) + ")");
     r.x0 = static_cast<std::size_t>(s.int64(2));
     r.x1 = static_cast<std::size_t>(s.int64(3));
     r.warnings = nlohmann::json::parse(s.text(4)).get<std::vector<std::string>>();

@@ -227,12 +227,8 @@ std::string to_json_text(const DetectResult& r, const nlohmann::json& extra) {
   return out;
 }
 
-namespace {
-nlohmann::json to_json_impl(const DetectResult& r, bool profile_arrays) {
+nlohmann::json params_to_json(const DetectParams& p) {
   using nlohmann::json;
-  json j;
-  j["schema_version"] = r.schema_version;
-  const auto& p = r.params;
   json jp;
   jp["n_burst"] = p.n_burst;
   jp["method"] = p.method;
@@ -246,7 +242,38 @@ nlohmann::json to_json_impl(const DetectResult& r, bool profile_arrays) {
   jp["block_bytes"] = p.block_bytes;
   const bool robust = p.method == "robust";  // robust-only keys: published summaries stay as they were
   if (robust) jp["date_thr_px"] = p.date_thr_px;
-  j["params"] = jp;
+  return jp;
+}
+
+DetectParams params_from_json(const nlohmann::json& jp, const std::string& source) {
+  try {
+    DetectParams p;
+    p.n_burst = jp.at("n_burst").get<int>();
+    p.method = jp.at("method").get<std::string>();
+    p.pct = jp.at("pct").get<double>();
+    p.cmin = jp.at("cmin").get<double>();
+    p.mask_avg_coh = jp.at("mask_avg_coh").get<bool>();
+    p.pj_thr_mm = jp.at("pj_thr_mm").get<double>();
+    if (jp.contains("sub_x") && jp["sub_x"].is_array())
+      p.sub_x = std::pair{jp["sub_x"][0].get<std::size_t>(), jp["sub_x"][1].get<std::size_t>()};
+    if (jp.contains("pair") && jp["pair"].is_string()) p.pair = jp["pair"].get<std::string>();
+    p.threads = jp.value("threads", 0u);
+    p.block_bytes = jp.value("block_bytes", p.block_bytes);
+    p.date_thr_px = jp.value("date_thr_px", p.date_thr_px);
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::Data, source, std::string("malformed detection parameters: ") + e.what());
+  }
+}
+
+namespace {
+nlohmann::json to_json_impl(const DetectResult& r, bool profile_arrays) {
+  using nlohmann::json;
+  json j;
+  j["schema_version"] = r.schema_version;
+  j["params"] = params_to_json(r.params);
+  const auto& p = r.params;
+  const bool robust = p.method == "robust";
   j["stack"] = {{"file", r.stack_file},
                 {"length", r.length},
                 {"width", r.width},
@@ -372,20 +399,7 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
                   "result schema version " + std::to_string(version) + " is not the one this pjd reads (" +
                       std::to_string(kDetectSchemaVersion) + ")");
     DetectResult r;
-    const auto& jp = j.at("params");
-    auto& p = r.params;
-    p.n_burst = jp.at("n_burst").get<int>();
-    p.method = jp.at("method").get<std::string>();
-    p.pct = jp.at("pct").get<double>();
-    p.cmin = jp.at("cmin").get<double>();
-    p.mask_avg_coh = jp.at("mask_avg_coh").get<bool>();
-    p.pj_thr_mm = jp.at("pj_thr_mm").get<double>();
-    if (jp.contains("sub_x") && jp["sub_x"].is_array())
-      p.sub_x = std::pair{jp["sub_x"][0].get<std::size_t>(), jp["sub_x"][1].get<std::size_t>()};
-    if (jp.contains("pair") && jp["pair"].is_string()) p.pair = jp["pair"].get<std::string>();
-    p.threads = jp.value("threads", 0u);
-    p.block_bytes = jp.value("block_bytes", p.block_bytes);
-    p.date_thr_px = jp.value("date_thr_px", p.date_thr_px);
+    r.params = params_from_json(j.at("params"), source);
     const auto& st = j.at("stack");
     r.stack_file = st.at("file").get<std::string>();
     r.length = st.at("length").get<std::size_t>();

@@ -400,3 +400,23 @@ TEST_CASE("pjd detect adds its seam lines to the catalogue; pjd overlay reads a 
   const std::string validate = "/usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py " + cat;
   CHECK(std::system(validate.c_str()) == 0);
 }
+
+TEST_CASE("the catalogue keeps every parameter, as summary.json has them", "[catalog][params]") {
+  // Regression: the catalogue had its own copy of the parameters' JSON, which dropped
+  // date_thr_px (and load_result never restored it).
+  pjd::test::TempDir dir("cat_params");
+  const auto cat = dir.path() / "c.gpkg";
+  REQUIRE(pjd::test::run_pjd("simulate " + (dir.path() / "s").string() +
+                             " --size tiny --n-burst 4 --seed 3 --progress none").exit_code == 0);
+  const auto r = pjd::test::run_pjd("detect " + (dir.path() / "s").string() + " --date-thr-px 0.008 --no-figures --out " +
+                                    (dir.path() / "o").string() + " --catalog " + cat.string() + " --progress none");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto summary = nlohmann::json::parse(pjd::test::slurp(dir.path() / "o" / "summary.json"));
+  const auto stored = nlohmann::json::parse(pjd::test::sql_scalar(cat, "SELECT params_json FROM pjd_runs WHERE id = 1"));
+  CHECK(stored["date_thr_px"] == 0.008);
+  CHECK(stored == summary["params"]);
+  const auto back = pjd::Catalog::open(cat).load_result(1);
+  CHECK(back.params.date_thr_px == 0.008);
+  CHECK(pjd::params_to_json(back.params) == summary["params"]);
+}
