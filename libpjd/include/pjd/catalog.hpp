@@ -1,8 +1,9 @@
 #pragma once
 // The catalogue: every detection recorded in one SQLite file that is also a GeoPackage.
 //
-// Layout: db/layout_*.sql, applied in order inside one transaction. Opening an older
-// catalogue upgrades it; a newer one is refused. Writes use WAL and a busy timeout so
+// Layout: db/layout_*.sql, applied in order inside one transaction (with foreign keys off
+// meanwhile and checked before the commit). Opening an older catalogue upgrades it; a newer
+// one is refused. Writes use WAL and a busy timeout so
 // that several pjd processes can record into one catalogue at once.
 #include <cstdint>
 #include <filesystem>
@@ -84,7 +85,10 @@ class Catalog {
   std::optional<std::int64_t> find_stack(const std::string& identity) const;
   /// The latest run of a stack with exactly this fingerprint and method, if any.
   std::optional<std::int64_t> find_run(const std::string& fingerprint, const std::string& method) const;
-  /// The burst count used by the latest run of the stack with this identity.
+  /// The burst count of the latest run of the stack with this identity that found seams
+  /// (n_burst >= 2), to hand to a new run as its --n-burst. A robust run that found no seam
+  /// is recorded with n_burst 1; that is never offered (it is no burst count to force on the
+  /// published method), and an earlier run's count is offered instead, if any.
   std::optional<int> previous_n_burst(const std::string& identity) const;
 
   /// Stored per-pair profiles of a stack for the given analysis columns and cmin,

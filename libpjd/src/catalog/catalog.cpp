@@ -158,7 +158,8 @@ struct Catalog::Impl {
     return std::atoi(s.text(0).c_str());
   }
 
-  /// Applies layouts (from, to] and records the version. Caller holds a transaction.
+  /// Applies layouts (from, to] and records the version. Caller holds a transaction, with
+  /// foreign keys off (layouts may rebuild a table; see upgrade()).
   void apply_layouts(int from, int to) {
     const auto& layouts = detail::catalog_layouts();
     for (int v = from + 1; v <= to; ++v) exec(std::string(layouts[static_cast<std::size_t>(v - 1)]));
@@ -166,6 +167,43 @@ struct Catalog::Impl {
         "INSERT INTO pjd_metadata (key, value) VALUES ('layout_version', ?1) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind(1, std::to_string(to)).run();
+  }
+
+  /// Raises pjd::Error (Data) when any row points at a parent that is not there.
+  void check_foreign_keys() const {
+    Statement s = stmt("PRAGMA foreign_key_check");
+    std::string found;
+    std::size_t n = 0;
+    while (s.step()) {
+      if (++n <= 5)
+        found += (found.empty() ? "" : ", ") + s.text(0) + " row " + s.text(1) + " (no " + s.text(2) + " row)";
+    }
+    if (n > 0)
+      throw Error(ErrorKind::Data, name(),
+                  "the upgrade would leave " + std::to_string(n) + " row(s) without their parent: " + found +
+                      (n > 5 ? ", ..." : "") + "; the catalogue is left as it was");
+  }
+
+  /// Upgrades to layout `to` in one transaction. Foreign keys are off meanwhile (a
+  /// PRAGMA that has no effect inside a transaction), so that a layout rebuilding a
+  /// parent table (DROP TABLE) does not cascade deletes into its children; every
+  /// reference is checked before the commit, and foreign keys are on again after.
+  void upgrade(int to) {
+    exec("PRAGMA foreign_keys = OFF");
+    try {
+      transaction([&] {
+        const int now = read_layout();  // another process may have upgraded meanwhile
+        if (now < to) {
+          apply_layouts(now, to);
+          check_foreign_keys();
+        }
+      });
+    } catch (...) {
+      sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+      throw;
+    }
+    exec("PRAGMA foreign_keys = ON");
+    layout = to;
   }
 };
 
@@ -266,11 +304,7 @@ Catalog Catalog::open(const fs::path& file, Mode mode) {
     if (impl->read_only)
       throw Error(ErrorKind::Data, file.string(),
                   "catalogue layout " + std::to_string(impl->layout) + " needs an upgrade; open it writable once");
-    impl->transaction([&] {
-      const int now = impl->read_layout();  // another process may have upgraded meanwhile
-      if (now < current) impl->apply_layouts(now, current);
-    });
-    impl->layout = current;
+    impl->upgrade(current);
   }
   return Catalog(std::move(impl));
 }
@@ -356,9 +390,9 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
           "software_version, started_utc, finished_utc, duration_s, status, warnings_json, n_pairs, "
           "n_pairs_reused, summary_path) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
       ins.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, result.params.method);
-      // A robust run that saw no seam reports 1 burst; the column holds >= 2 (layout 1), and
-      // n_burst_source (layout 3) says that no seam was found.
-      ins.bind(4, params_to_json(result.params).dump()).bind(5, std::max(2, result.params.n_burst));
+      // Stored as found: a robust run that saw no seam reports 1 burst (layout 5 allows it;
+      // n_burst_source says that no seam was found).
+      ins.bind(4, params_to_json(result.params).dump()).bind(5, result.params.n_burst);
       ins.bind(6, result.x0).bind(7, result.x1).bind(8, result.params.pj_thr_mm);
       ins.bind(9, std::string(kVersion)).bind(10, iso_utc(started)).bind(11, iso_utc(finished)).bind(12, total_s);
       ins.bind(13, result.warnings.empty() ? "complete" : "warnings");
@@ -387,7 +421,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
     }
     Statement seam_ins = impl_->stmt(
-        "INSERT INTO pjd_run_seams (run_id, seam_index, row, votes, median_jump_mm, warning) "
+        "INSERT INTO pjd_run_seams (run_id, seam_index, row, votes, median_grad_mm, warning) "
         "VALUES (?1,?2,?3,?4,?5,?6)");
     for (std::size_t i = 0; i < result.seams.size(); ++i) {
       seam_ins.reset();
@@ -499,7 +533,7 @@ std::optional<std::int64_t> Catalog::find_run(const std::string& fingerprint, co
 std::optional<int> Catalog::previous_n_burst(const std::string& identity) const {
   Statement s = impl_->stmt(
       "SELECT r.n_burst FROM pjd_runs r JOIN pjd_stacks s ON s.id = r.stack_id WHERE s.identity = ?1 "
-      "ORDER BY r.id DESC LIMIT 1");
+      "AND r.n_burst >= 2 ORDER BY r.id DESC LIMIT 1");
   s.bind(1, identity);
   if (s.step()) return static_cast<int>(s.int64(0));
   return std::nullopt;
@@ -595,7 +629,7 @@ DetectResult Catalog::load_result(std::int64_t run_id) const {
   }
   {
     Statement s = impl_->stmt(
-        "SELECT row, votes, median_jump_mm, subswath FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index");
+        "SELECT row, votes, median_grad_mm, subswath FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index");
     s.bind(1, run_id);
     while (s.step()) {
       r.seams.push_back({static_cast<std::size_t>(s.int64(0)), static_cast<std::size_t>(s.int64(1)), s.real(2)});
@@ -702,7 +736,7 @@ Table Catalog::pairs(std::int64_t run_id, bool excluded_only) const {
 
 Table Catalog::seams(std::int64_t run_id) const {
   return query_table(*impl_,
-                     "SELECT seam_index, row, votes, round(median_jump_mm, 3) AS median_jump_mm, warning "
+                     "SELECT seam_index, row, votes, round(median_grad_mm, 3) AS median_grad_mm, warning "
                      "FROM pjd_run_seams WHERE run_id = ?1 ORDER BY seam_index",
                      {run_id});
 }

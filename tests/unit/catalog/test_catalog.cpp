@@ -420,3 +420,124 @@ TEST_CASE("the catalogue keeps every parameter, as summary.json has them", "[cat
   CHECK(back.params.date_thr_px == 0.008);
   CHECK(pjd::params_to_json(back.params) == summary["params"]);
 }
+
+TEST_CASE("the catalogue records a robust run that found no seam with n_burst 1, never offered as a burst count",
+          "[catalog][n_burst]") {
+  // Regression: layout 1's CHECK (n_burst >= 2) made record_run store max(2, n), and the
+  // false 2 came back as previous_n_burst, which pjd audit forces on the next run.
+  pjd::test::TempDir dir("cat_no_seam");
+  const fs::path file = dir.path() / "c.gpkg";
+  const auto stack = pjd::Stack::open(parity("nominal"));
+  const auto identity = pjd::fingerprint_stack(stack).identity;
+  Catalog c = Catalog::open(file);
+  auto none = fake_result(stack, 3, {}, {}, {});
+  none.params.method = "robust";
+  none.n_burst_source = "no seam found";
+  REQUIRE(none.params.n_burst == 1);
+  const auto run1 = c.record_run(stack, none);
+  CHECK(sqlite_scalar(file, "SELECT n_burst FROM pjd_runs WHERE id = " + std::to_string(run1)) == "1");
+  CHECK(c.load_result(run1).params.n_burst == 1);
+  CHECK(c.runs().rows.at(0).at(3) == 1);
+  CHECK_FALSE(c.previous_n_burst(identity).has_value());  // 1 is no burst count to force
+  c.record_run(stack, fake_result(stack, 3, {90, 180}, {}, {}));  // 3 bursts
+  CHECK(c.previous_n_burst(identity) == 3);
+  c.record_run(stack, none);  // the latest run that found seams still tells the count
+  CHECK(c.previous_n_burst(identity) == 3);
+  CHECK(sqlite_scalar(file, "SELECT group_concat(n_burst) FROM pjd_runs") == "1,3,1");
+}
+
+TEST_CASE("upgrading a layout-4 catalogue keeps every run and its rows", "[catalog][upgrade]") {
+  // Layout 5 rebuilds pjd_runs (DROP TABLE + rename): with foreign keys on, the drop would
+  // cascade into pjd_run_pairs, pjd_run_seams, pjd_run_dates and pjd_run_excluded_dates.
+  pjd::test::TempDir dir("cat_upgrade4");
+  const fs::path file = dir.path() / "v4.gpkg";
+  pjd::detail::create_catalog_at_layout(file, 4);
+  // params_json as the catalogue wrote it before layout 5 (no threads, block_bytes, date_thr_px).
+  const std::string old_params =
+      R"({\"n_burst\":3,\"method\":\"robust\",\"pct\":0.25,\"cmin\":0.7,\"mask_avg_coh\":false,)"
+      R"(\"pj_thr_mm\":5.0,\"sub_x\":null,\"pair\":null})";  // escaped for the shell's double quotes
+  sqlite_scalar(file,
+                "PRAGMA foreign_keys = ON; "
+                "INSERT INTO pjd_stacks (id, identity, fingerprint, path, length, width, n_pairs, created_utc, "
+                "updated_utc) VALUES (1, 'id1', 'fp1', '/s', 100, 50, 2, 't', 't'); "
+                "INSERT INTO pjd_runs (id, stack_id, fingerprint, method, params_json, n_burst, x0, x1, pj_thr_mm, "
+                "software_version, started_utc, finished_utc, duration_s, status, n_pairs, n_burst_source, "
+                "subswaths_json) VALUES (1, 1, 'fp1', 'robust', '" + old_params + "', 3, 0, 50, 5, 'v', 't', 't', 1, "
+                "'complete', 2, "
+                "'estimated', '[]'); "
+                "INSERT INTO pjd_run_pairs (run_id, pair, ref_date, sec_date, btemp_days, skipped, ramp_mm, excluded) "
+                "VALUES (1, '20210103_20210115', '20210103', '20210115', 12, 0, 1.5, 0), "
+                "(1, '20210103_20210127', '20210103', '20210127', 24, 0, 7.5, 1); "
+                "INSERT INTO pjd_run_seams (run_id, seam_index, row, votes, median_jump_mm, subswath) VALUES "
+                "(1, 0, 30, 2, 0.5, 0), (1, 1, 60, 2, 0.75, 0); "
+                "INSERT INTO pjd_run_excluded_dates (run_id, date) VALUES (1, '20210127'); "
+                "INSERT INTO pjd_run_dates (run_id, date, misreg_px, n_pairs, excluded) VALUES "
+                "(1, '20210127', 0.01, 2, 1);");
+  const char* counts =
+      "SELECT (SELECT count(*) FROM pjd_runs) || ',' || (SELECT count(*) FROM pjd_run_pairs) || ',' || "
+      "(SELECT count(*) FROM pjd_run_seams) || ',' || (SELECT count(*) FROM pjd_run_excluded_dates) || ',' || "
+      "(SELECT count(*) FROM pjd_run_dates)";
+  REQUIRE(sqlite_scalar(file, counts) == "1,2,2,1,1");
+  {
+    Catalog c = Catalog::open(file);
+    CHECK(c.layout_version() == 5);
+    CHECK(sqlite_scalar(file, counts) == "1,2,2,1,1");
+    CHECK(sqlite_scalar(file, "SELECT n_burst || ' ' || n_burst_source || ' ' || subswaths_json FROM pjd_runs") ==
+          "3 estimated []");
+    CHECK(sqlite_scalar(file, "SELECT group_concat(median_grad_mm) FROM pjd_run_seams") == "0.5,0.75");
+    CHECK(sqlite_scalar(file, "SELECT count(*) FROM pragma_foreign_key_check") == "0");
+    CHECK(sqlite_scalar(file, "PRAGMA integrity_check") == "ok");
+    CHECK(sqlite_scalar(file, "SELECT count(*) FROM sqlite_master WHERE name = 'pjd_runs_stack'") == "1");
+    // Foreign keys are on again, and the children reference the rebuilt pjd_runs.
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(pjd::detail::raw_handle(c), "PRAGMA foreign_keys", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    const auto back = c.load_result(1);
+    CHECK(back.params.cmin == 0.7);
+    CHECK(back.params.date_thr_px == pjd::DetectParams{}.date_thr_px);  // not stored then: the default
+    REQUIRE(back.seams.size() == 2);
+    CHECK(back.seams[1].median_grad_mm == 0.75);
+    CHECK(c.forget_run(1) == 1);
+    CHECK(sqlite_scalar(file, counts) == "0,0,0,0,0");  // cascades as before
+  }
+  // A row without its parent makes the upgrade fail as a whole.
+  const fs::path bad = dir.path() / "orphan.gpkg";
+  pjd::detail::create_catalog_at_layout(bad, 4);
+  sqlite_scalar(bad,
+                "INSERT INTO pjd_run_excluded_dates (run_id, date) VALUES (42, '20210127');");  // foreign keys off
+  try {
+    Catalog::open(bad);
+    FAIL("upgraded a catalogue with a dangling row");
+  } catch (const pjd::Error& e) {
+    CHECK(std::string(e.what()).find("orphan.gpkg") != std::string::npos);
+    CHECK(e.problem().find("pjd_run_excluded_dates") != std::string::npos);
+  }
+  CHECK(sqlite_scalar(bad, "SELECT value FROM pjd_metadata WHERE key = 'layout_version'") == "4");
+  CHECK(sqlite_scalar(bad, "SELECT count(*) FROM sqlite_master WHERE name = 'pjd_seams'") == "0");
+}
+
+TEST_CASE("pjd_run_seams holds median_grad_mm, as pjd catalog seams shows it", "[catalog][cli]") {
+  pjd::test::TempDir dir("cat_seam_grad");
+  const fs::path file = dir.path() / "c.gpkg";
+  const auto stack = pjd::Stack::open(parity("nominal"));
+  {
+    Catalog c = Catalog::open(file);
+    const auto run = c.record_run(stack, fake_result(stack, 3, {90, 180}, {}, {}));  // median_grad_mm 0.5
+    const auto t = c.seams(run);
+    REQUIRE(t.columns.size() == 5);
+    CHECK(t.columns[3] == "median_grad_mm");
+    CHECK(t.rows.at(0).at(3) == 0.5);
+  }
+  CHECK(sqlite_scalar(file, "SELECT group_concat(median_grad_mm) FROM pjd_run_seams") == "0.5,0.5");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM pragma_table_info('pjd_run_seams') WHERE name = 'median_jump_mm'") ==
+        "0");
+  auto r = pjd::test::run_pjd("catalog seams --run 1 --catalog " + file.string());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("median_grad_mm") != std::string::npos);
+  CHECK(r.out.find("median_jump_mm") == std::string::npos);
+  r = pjd::test::run_pjd("catalog seams --run 1 --format json --catalog " + file.string());
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["rows"][1]["median_grad_mm"] == 0.5);
+}
