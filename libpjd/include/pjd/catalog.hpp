@@ -3,7 +3,8 @@
 //
 // Layout: db/layout_*.sql, applied in order inside one transaction (with foreign keys off
 // meanwhile and checked before the commit). Opening an older catalogue upgrades it; a newer
-// one is refused. Writes use WAL and a busy timeout so
+// one is refused. The map layers (pjd_seams, pjd_bursts, pjd_footprint) are part of the
+// layout since layout 5. Writes use WAL and a busy timeout so
 // that several pjd processes can record into one catalogue at once.
 #include <cstdint>
 #include <filesystem>

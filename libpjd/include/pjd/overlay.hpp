@@ -116,8 +116,11 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& geometry
                             const std::filesystem::path& out);
 
 /// Adds the result's layers (options.layers, EPSG:4326, options.run required) to a
-/// catalogue GeoPackage as layers pjd_seams, pjd_bursts, pjd_footprint, replacing the
+/// catalogue GeoPackage's layers pjd_seams, pjd_bursts, pjd_footprint, replacing the
 /// run's earlier features, in one transaction. Returns the number of features written.
+/// The layers are part of the catalogue's layout (db/layout_0005.sql; Catalog::open
+/// upgrades an older catalogue): only features are written here, never layers or fields.
+/// Throws pjd::Error (Data) naming the catalogue when a layer or a field is missing.
 std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& geometry, const OverlayOptions& options,
                                    const std::filesystem::path& catalog);
 

@@ -158,11 +158,34 @@ struct Catalog::Impl {
     return std::atoi(s.text(0).c_str());
   }
 
+  bool has_table(const std::string& table) const {
+    Statement s = stmt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    s.bind(1, table).step();
+    return s.int64(0) > 0;
+  }
+  bool has_column(const std::string& table, const std::string& column) const {
+    Statement s = stmt("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
+    s.bind(1, table).bind(2, column).step();
+    return s.int64(0) > 0;
+  }
+
+  /// Before layout 5 the map layers were made by GDAL on the first overlay, and those made
+  /// before layout 4 have no subswath field: layout 5 declares the layers (CREATE TABLE IF
+  /// NOT EXISTS, so it leaves existing ones as they are), and this gives the old ones the field.
+  void complete_old_map_layers() {
+    for (const char* table : {"pjd_seams", "pjd_bursts"})
+      if (has_table(table) && !has_column(table, "subswath"))
+        exec(std::string("ALTER TABLE \"") + table + "\" ADD COLUMN \"subswath\" TEXT");
+  }
+
   /// Applies layouts (from, to] and records the version. Caller holds a transaction, with
   /// foreign keys off (layouts may rebuild a table; see upgrade()).
   void apply_layouts(int from, int to) {
     const auto& layouts = detail::catalog_layouts();
-    for (int v = from + 1; v <= to; ++v) exec(std::string(layouts[static_cast<std::size_t>(v - 1)]));
+    for (int v = from + 1; v <= to; ++v) {
+      if (v == 5) complete_old_map_layers();
+      exec(std::string(layouts[static_cast<std::size_t>(v - 1)]));
+    }
     Statement s = stmt(
         "INSERT INTO pjd_metadata (key, value) VALUES ('layout_version', ?1) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value");

@@ -448,10 +448,10 @@ std::vector<Layer> build_layers(const DetectResult& result, const Geometry& g, c
   return layers;
 }
 
-/// Sets a feature's attributes (in field order) and geometry.
-void fill_feature(OGRFeature& f, const Feature& feat) {
+/// Sets a feature's attributes and geometry: value i into field index[i] (default: field i).
+void fill_feature(OGRFeature& f, const Feature& feat, const std::vector<int>* index = nullptr) {
   for (std::size_t i = 0; i < feat.values.size(); ++i) {
-    const int idx = int(i);
+    const int idx = index ? (*index)[i] : int(i);
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
@@ -632,7 +632,6 @@ std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g
                                     std::to_string(result.width));
   if (options.run.empty()) throw_usage("a catalogue layer needs the run id");
   QuietGdal quiet;
-  const OGRSpatialReference geographic = wgs84();
   const Projector proj(nullptr, "EPSG:4326");
   std::vector<std::string> warnings;
   const std::vector<Layer> layers = build_layers(result, g, options, proj, warnings);
@@ -648,22 +647,23 @@ std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g
   std::size_t written = 0;
   try {
     for (const auto& layer : layers) {
+      // The layers and their fields are part of the catalogue's layout (db/layout_0005.sql):
+      // written into, never created here.
       const std::string name = "pjd_" + layer.name;
       OGRLayer* l = ds->GetLayerByName(name.c_str());
-      if (!l) {
-        char** opts = CSLSetNameValue(nullptr, "DESCRIPTION", ("pjd " + layer.name + " of every run").c_str());
-        l = ds->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(&geographic), layer.type, opts);
-        CSLDestroy(opts);
-        if (!l) throw_io(where, "cannot create layer '" + name + "': " + gdal_message());
-      }
-      // Fields are filled by position; fields added by later pjd versions come last, so an
-      // older catalogue's layer gets them appended.
+      if (!l)
+        throw_data(where, "the catalogue has no map layer '" + name +
+                              "' (it comes with catalogue layout 5: open the catalogue with this pjd once to "
+                              "upgrade it)");
+      std::vector<int> index;
+      std::string missing;
       for (const auto& field : layer.fields) {
-        if (l->GetLayerDefn()->GetFieldIndex(field.name.c_str()) >= 0) continue;
-        OGRFieldDefn def(field.name.c_str(), field.type);
-        if (l->CreateField(&def) != OGRERR_NONE)
-          throw_io(where, "cannot create field '" + field.name + "': " + gdal_message());
+        index.push_back(l->GetLayerDefn()->GetFieldIndex(field.name.c_str()));
+        if (index.back() < 0) missing += (missing.empty() ? "'" : ", '") + field.name + "'";
       }
+      if (!missing.empty())
+        throw_data(where, "the catalogue's map layer '" + name + "' has no field " + missing +
+                              " (a damaged or foreign catalogue layout)");
       l->SetAttributeFilter(("run = '" + options.run + "'").c_str());
       std::vector<GIntBig> old;
       l->ResetReading();
@@ -674,7 +674,7 @@ std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g
           throw_io(where, "cannot replace the run's earlier features in '" + name + "': " + gdal_message());
       for (const auto& feat : layer.features) {
         OGRFeature f(l->GetLayerDefn());
-        fill_feature(f, feat);
+        fill_feature(f, feat, &index);
         if (l->CreateFeature(&f) != OGRERR_NONE)
           throw_io(where, "cannot write a feature of layer '" + name + "': " + gdal_message());
         ++written;

@@ -71,7 +71,7 @@ TEST_CASE("a new catalogue is a GeoPackage that sqlite3 and ogrinfo open", "[cat
   }
   CHECK(fs::exists(file));
   CHECK(sqlite_scalar(file, "PRAGMA application_id") == "1196444487");  // 'GPKG'
-  CHECK(sqlite_scalar(file, "SELECT count(*) FROM gpkg_contents WHERE data_type = 'attributes' AND table_name LIKE 'pjd_%'") == "8");  // layouts 1-4
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM gpkg_contents WHERE data_type = 'attributes' AND table_name LIKE 'pjd_%'") == "8");  // layouts 1-4 (layout 5 adds the feature tables pjd_seams, pjd_bursts, pjd_footprint)
   const std::string cmd = "ogrinfo -q -ro '" + file.string() + "' pjd_runs > /dev/null 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
   // No temporary files are left next to it.
@@ -540,4 +540,44 @@ TEST_CASE("pjd_run_seams holds median_grad_mm, as pjd catalog seams shows it", "
   r = pjd::test::run_pjd("catalog seams --run 1 --format json --catalog " + file.string());
   REQUIRE(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["rows"][1]["median_grad_mm"] == 0.5);
+}
+
+TEST_CASE("a new catalogue has its map layers, as GDAL makes them, before any overlay (layout 5)",
+          "[catalog][layers]") {
+  // Regression: the pjd_* map layers were created by OGR on the first overlay, a second
+  // schema path outside db/.
+  pjd::test::TempDir dir("cat_map_layers");
+  const fs::path file = dir.path() / "c.gpkg";
+  {
+    Catalog c = Catalog::open(file);
+    CHECK(pjd::catalog_layout_version() == 5);
+    CHECK(c.layout_version() == 5);
+  }
+  CHECK(sqlite_scalar(file, "SELECT value FROM pjd_metadata WHERE key = 'layout_version'") == "5");
+  CHECK(sqlite_scalar(file, "SELECT group_concat(name) FROM pragma_table_info('pjd_seams')") ==
+        "fid,geom,stack,run,seam_index,row,votes,median_jump_mm,n_pairs_above_thr,method,subswath");
+  CHECK(sqlite_scalar(file, "SELECT group_concat(name) FROM pragma_table_info('pjd_bursts')") ==
+        "fid,geom,stack,run,burst_index,row_first,row_last,n_rows,subswath");
+  CHECK(sqlite_scalar(file, "SELECT group_concat(name) FROM pragma_table_info('pjd_footprint')") ==
+        "fid,geom,stack,run,length,width,x0,x1,orbit_direction");
+  CHECK(sqlite_scalar(file, "SELECT group_concat(table_name || ':' || geometry_type_name || ':' || srs_id) FROM "
+                            "(SELECT * FROM gpkg_geometry_columns ORDER BY table_name)") ==
+        "pjd_bursts:POLYGON:4326,pjd_footprint:POLYGON:4326,pjd_seams:MULTILINESTRING:4326");
+  CHECK(sqlite_scalar(file, "SELECT count(*) FROM gpkg_contents WHERE data_type = 'features' AND "
+                            "table_name IN ('pjd_seams', 'pjd_bursts', 'pjd_footprint') AND srs_id = 4326") == "3");
+  // What GDAL reads: the layer as OGR's CreateLayer/CreateField made it before layout 5.
+  const auto out = dir.path() / "ogrinfo.txt";
+  REQUIRE(std::system(("ogrinfo -ro -so '" + file.string() + "' pjd_seams > '" + out.string() + "' 2>&1").c_str()) == 0);
+  const std::string info = pjd::test::slurp(out);
+  INFO(info);
+  for (const char* line : {"Geometry: Multi Line String", "Feature Count: 0", "FID Column = fid", "Geometry Column = geom",
+                           "DESCRIPTION=pjd seams of every run", "stack: String (0.0)", "seam_index: Integer (0.0)",
+                           "median_jump_mm: Real (0.0)", "n_pairs_above_thr: Integer (0.0)", "subswath: String (0.0)",
+                           "ID[\"EPSG\",4326]"})
+    CHECK(info.find(line) != std::string::npos);
+  REQUIRE(std::system(("ogrinfo -ro -so '" + file.string() + "' pjd_bursts > '" + out.string() + "' 2>&1").c_str()) == 0);
+  CHECK(pjd::test::slurp(out).find("Geometry: Polygon") != std::string::npos);
+  const std::string validate =
+      "/usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py '" + file.string() + "'";
+  CHECK(std::system(validate.c_str()) == 0);
 }

@@ -12,11 +12,15 @@
 #include <set>
 #include <sstream>
 
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
 #include "pjd/error.hpp"
 #include "pjd/catalog.hpp"
+#include "pjd/internal/catalog_handle.hpp"
 #include "pjd/detect.hpp"
 #include "pjd/overlay.hpp"
 #include "pjd/simulate.hpp"
@@ -747,4 +751,152 @@ TEST_CASE("merged sub-swaths (robust): each seam and burst is drawn over its own
   // Bursts: per sub-swath (its seams + 1 each).
   const auto bursts = features_of(out, "bursts");
   CHECK(bursts.size() == static_cast<std::size_t>(r.subswaths[0].n_burst + r.subswaths[1].n_burst));
+}
+
+// ---------------------------------------------------------------------------------------
+// catalogue map layers
+
+namespace {
+
+std::string sql_of(const fs::path& db, const std::string& sql) { return pjd::test::sql_scalar(db, sql); }
+
+/// Runs `sql` on the SQLite file `db`, read-write; fails the test on an error.
+void sql_exec(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  INFO(sql << ": " << (err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(h);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+/// Makes the catalogue's layer `name` as OGR made it before layout 5 (CreateLayer and
+/// CreateField on the first overlay), with one feature of run "1".
+void make_layer_with_ogr(const fs::path& catalog, const std::string& name, OGRwkbGeometryType type,
+                         const std::vector<std::pair<std::string, OGRFieldType>>& fields) {
+  GDALAllRegister();
+  GDALDataset* ds = static_cast<GDALDataset*>(
+      GDALOpenEx(catalog.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr, nullptr));
+  REQUIRE(ds != nullptr);
+  OGRSpatialReference srs;
+  srs.importFromEPSG(4326);
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  char** opts = CSLSetNameValue(nullptr, "DESCRIPTION", ("pjd " + name.substr(4) + " of every run").c_str());
+  OGRLayer* l = ds->CreateLayer(name.c_str(), &srs, type, opts);
+  CSLDestroy(opts);
+  REQUIRE(l != nullptr);
+  for (const auto& [field, t] : fields) {
+    OGRFieldDefn def(field.c_str(), t);
+    REQUIRE(l->CreateField(&def) == OGRERR_NONE);
+  }
+  OGRFeature f(l->GetLayerDefn());
+  f.SetField("run", "1");
+  OGRMultiLineString line;
+  OGRLineString part;
+  part.addPoint(-66.3, -24.2);
+  part.addPoint(-66.2, -24.1);
+  line.addGeometry(&part);
+  f.SetGeometry(&line);
+  REQUIRE(l->CreateFeature(&f) == OGRERR_NONE);
+  GDALClose(ds);
+}
+
+}  // namespace
+
+TEST_CASE("catalogue map layers: features only, into the layers of the layout, and a missing layer or field is "
+          "a data error naming the catalogue",
+          "[overlay][catalog]") {
+  // Regression: add_overlay_to_catalog created the pjd_* layers and their fields itself.
+  pjd::test::TempDir tmp("overlay_catalog_layers");
+  const Geometry g = synthetic(60, 40);
+  const DetectResult r = result_for(g, {20, 40});
+  OverlayOptions o;
+  o.layers = {"seams", "bursts", "footprint"};
+  o.run = "1";
+
+  // Layout 5: the layers are there, empty, and take the features; extents follow them.
+  const fs::path cat = tmp.path() / "c.gpkg";
+  { pjd::Catalog::open(cat); }
+  const char* schema = "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master ORDER BY type, name)";
+  const std::string schema_before = sql_of(cat, schema);
+  CHECK(pjd::add_overlay_to_catalog(r, g, o, cat) == 2 + 3 + 1);
+  CHECK(sql_of(cat, schema) == schema_before);  // nothing created
+  CHECK(sql_of(cat, "SELECT count(*) FROM pjd_seams WHERE run = '1'") == "2");
+  CHECK(sql_of(cat, "SELECT median_jump_mm FROM pjd_seams WHERE seam_index = 2") == "3.5");
+  CHECK(sql_of(cat, "SELECT count(*) FROM rtree_pjd_bursts_geom") == "3");  // the spatial index is kept
+  const auto layers = ogrinfo(cat);
+  CHECK(layers.at("pjd_seams").count == 2);
+  CHECK(layers.at("pjd_bursts").count == 3);
+  CHECK(layers.at("pjd_footprint").count == 1);
+  CHECK(sql_of(cat, "SELECT min_x < max_x AND min_y < max_y FROM gpkg_contents WHERE table_name = 'pjd_seams'") == "1");
+  CHECK(pjd::add_overlay_to_catalog(r, g, o, cat) == 6);  // the run's features replaced
+  CHECK(sql_of(cat, "SELECT count(*) FROM pjd_bursts") == "3");
+
+  // A field missing: nothing is written (one transaction), the error names it.
+  sql_exec(cat, "ALTER TABLE pjd_bursts DROP COLUMN n_rows");
+  o.run = "2";
+  try {
+    pjd::add_overlay_to_catalog(r, g, o, cat);
+    FAIL("wrote into a layer without its field");
+  } catch (const pjd::Error& e) {
+    CHECK(e.kind() == pjd::ErrorKind::Data);
+    CHECK(std::string(e.what()).find(cat.string()) != std::string::npos);
+    CHECK(e.problem().find("pjd_bursts") != std::string::npos);
+    CHECK(e.problem().find("n_rows") != std::string::npos);
+  }
+  CHECK(sql_of(cat, "SELECT count(*) FROM pjd_seams WHERE run = '2'") == "0");
+  CHECK(sql_of(cat, "SELECT count(*) FROM pragma_table_info('pjd_bursts') WHERE name = 'n_rows'") == "0");
+
+  // No layer at all (a layout-4 catalogue never opened by this pjd): not created either.
+  const fs::path old = tmp.path() / "v4.gpkg";
+  pjd::detail::create_catalog_at_layout(old, 4);
+  try {
+    pjd::add_overlay_to_catalog(r, g, o, old);
+    FAIL("created a map layer");
+  } catch (const pjd::Error& e) {
+    CHECK(e.kind() == pjd::ErrorKind::Data);
+    CHECK(std::string(e.what()).find(old.string()) != std::string::npos);
+    CHECK(e.problem().find("pjd_seams") != std::string::npos);
+  }
+  CHECK(sql_of(old, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'pjd_seams%'") == "0");
+}
+
+TEST_CASE("a catalogue whose map layers OGR made before layout 5 keeps them and keeps working", "[overlay][catalog]") {
+  pjd::test::TempDir tmp("overlay_catalog_old_layers");
+  const fs::path cat = tmp.path() / "c.gpkg";
+  pjd::detail::create_catalog_at_layout(cat, 4);
+  // pjd_seams as the first catalogue layers had it (before the subswath field of layout 4);
+  // pjd_bursts and pjd_footprint never made.
+  make_layer_with_ogr(cat, "pjd_seams", wkbMultiLineString,
+                      {{"stack", OFTString}, {"run", OFTString}, {"seam_index", OFTInteger}, {"row", OFTInteger},
+                       {"votes", OFTInteger}, {"median_jump_mm", OFTReal}, {"n_pairs_above_thr", OFTInteger},
+                       {"method", OFTString}});
+  {
+    pjd::Catalog c = pjd::Catalog::open(cat);
+    CHECK(c.layout_version() == 5);
+  }
+  CHECK(sql_of(cat, "SELECT count(*) FROM pjd_seams WHERE run = '1'") == "1");  // kept
+  CHECK(sql_of(cat, "SELECT group_concat(name) FROM pragma_table_info('pjd_seams')") ==
+        "fid,geom,stack,run,seam_index,row,votes,median_jump_mm,n_pairs_above_thr,method,subswath");
+  CHECK(sql_of(cat, "SELECT count(*) FROM gpkg_contents WHERE table_name = 'pjd_seams'") == "1");
+  CHECK(sql_of(cat, "SELECT count(*) FROM gpkg_extensions WHERE table_name = 'pjd_seams'") == "1");
+
+  const Geometry g = synthetic(60, 40);
+  DetectResult r = result_for(g, {20, 40});
+  r.subswaths.push_back({"IW1", 0, 40, 3, 20.0, 0.1});
+  OverlayOptions o;
+  o.layers = {"seams", "bursts", "footprint"};
+  o.run = "2";
+  CHECK(pjd::add_overlay_to_catalog(r, g, o, cat) == 6);
+  const auto layers = ogrinfo(cat);
+  CHECK(layers.at("pjd_seams").count == 3);
+  CHECK(layers.at("pjd_seams").fields.count("subswath") == 1);
+  CHECK(layers.at("pjd_bursts").count == 3);
+  CHECK(sql_of(cat, "SELECT group_concat(subswath) FROM pjd_seams WHERE run = '2'") == "IW1,IW1");
+  CHECK(sql_of(cat, "SELECT count(*) FROM rtree_pjd_seams_geom") == "3");
+  const std::string validate =
+      "/usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py '" + cat.string() + "'";
+  CHECK(std::system(validate.c_str()) == 0);
 }
