@@ -374,7 +374,7 @@ TEST_CASE("a recorded run loads back as the result that was recorded", "[catalog
   CHECK_THROWS_AS(c.load_result(run + 1), pjd::Error);
 }
 
-TEST_CASE("pjd detect adds its seam lines to the catalogue; pjd overlay reads a catalogue run", "[catalog][overlay][cli]") {
+TEST_CASE("pjd detect adds its seam lines to the catalogue, pjd overlay reads a catalogue run", "[catalog][overlay][cli]") {
   pjd::test::TempDir dir("cat_layers");
   const std::string cat = (dir.path() / "c.gpkg").string();
   auto r = pjd::test::run_pjd("detect " + parity("nominal").string() + " -n 6 --method published --progress none --out " +

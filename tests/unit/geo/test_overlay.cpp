@@ -290,7 +290,7 @@ TEST_CASE("seam line vertices are the geometry's cells of that row, analysed col
   CHECK_THROWS_AS(pjd::seam_line_parts(g, 3, 0, 41, 0.0), pjd::Error);   // columns outside
 }
 
-TEST_CASE("NaN holes split seam lines; isolated cells are dropped", "[overlay]") {
+TEST_CASE("NaN holes split seam lines, isolated cells are dropped", "[overlay]") {
   Geometry g = synthetic(10, 20);
   const std::size_t row = 4;
   g.latitude_deg[row * 20 + 6] = NAN;   // gap at column 6
