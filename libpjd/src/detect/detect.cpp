@@ -45,7 +45,6 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
   DetectResult res = begin_result(stack, params);
   const std::size_t rows = stack.length();
   const std::size_t cols = res.x1 - res.x0;
-  const std::size_t plane = rows * cols;
   const int n_burst = params.n_burst;
 
   // The analysed pairs: every pair of the stack (dropIfgram ignored), or the one --pair.
@@ -108,13 +107,7 @@ DetectResult detect(const Stack& stack, const DetectParams& params_in, const Pro
     published::apply_avg_coh_mask(inten, counts_nan, res.avg_coh_mask_counts);
   }
   // The mean coherence itself, for figures (same arithmetic as avg_coh_mask_counts).
-  if (coh_accumulated || res.avg_coh_mask_used) {
-    res.avg_coherence.resize(plane);
-    for (std::size_t i = 0; i < plane; ++i)
-      res.avg_coherence[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) /
-                                                                 static_cast<double>(coh_cnt[i]))
-                                            : std::numeric_limits<float>::quiet_NaN();
-  }
+  if (coh_accumulated || res.avg_coh_mask_used) res.avg_coherence = pass.mean_coherence();
   // Steps 13-15.
   const auto ylist = published::coarse_detection(inten, rows);
   const auto refined = published::refine_detection(ylist, mgrad, rows, n_burst);

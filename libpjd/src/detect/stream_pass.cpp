@@ -1,5 +1,7 @@
 #include "detect/stream_pass.hpp"
 
+#include <limits>
+
 namespace pjd {
 
 namespace {
@@ -100,6 +102,14 @@ void StreamPass::sum_coherence() {
     sum_block(b, all);
   }
   coh_summed = true;
+}
+
+std::vector<float> StreamPass::mean_coherence() const {
+  std::vector<float> mean(plane_);
+  for (std::size_t i = 0; i < plane_; ++i)
+    mean[i] = coh_cnt[i] > 0 ? static_cast<float>(static_cast<double>(coh_sum[i]) / static_cast<double>(coh_cnt[i]))
+                             : std::numeric_limits<float>::quiet_NaN();
+  return mean;
 }
 
 }  // namespace pjd

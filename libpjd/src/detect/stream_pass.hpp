@@ -189,6 +189,9 @@ class StreamPass {
   /// One more pass, over the coherence of every kept pair of the stack, for the sum alone
   /// (when run() did not make it: --pair, reused pairs).
   void sum_coherence();
+  /// The temporal mean coherence, float32(sum / count) per cell (NaN where no kept pair has
+  /// a value), as numpy's nanmean leaves it.
+  std::vector<float> mean_coherence() const;
 
  private:
   /// Blocks of at most `per_block` positions of `list` (indices into it), each contiguous in

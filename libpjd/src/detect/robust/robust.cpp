@@ -295,15 +295,15 @@ struct Peak {
   double sig;
 };
 
-std::string fmt(double v, int prec = 1) {
+}  // namespace
+
+std::string fixed(double v, int prec) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(prec);
   s << v;
   return s.str();
 }
-
-}  // namespace
 
 SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_override) {
   SeamSearch out;
@@ -444,14 +444,14 @@ SeamSearch find_seams(const Stacked& st, std::size_t rows, double prior, int n_o
     for (auto& c : best_set)
       if (c.sig >= floor_sig) chosen.push_back(c);
       else
-        out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fmt(c.sig) +
+        out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fixed(c.sig) +
                             " sigma) on the seam grid is far weaker than the other seams; ignored");
     spacing = chosen.size() >= 2 ? best_d : 0;
     for (auto& c : strong) {
       bool in = false;
       for (auto& s : best_set) in = in || s.row == c.row;
       if (!in)
-        out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fmt(c.sig) +
+        out.notes.push_back("peak at row " + std::to_string(c.row) + " (" + fixed(c.sig) +
                             " sigma) does not fit the seam spacing; ignored");
     }
   }

@@ -129,6 +129,9 @@ std::vector<std::pair<std::size_t, std::size_t>> split_by_signatures(const std::
 /// sum_{lo<=c<x} d - sum_{x<=c<hi} d.
 std::size_t best_cut(const std::vector<double>& d_col, std::size_t lo, std::size_t hi);
 
+/// v in fixed notation with prec decimals ("12.3"), for notes and summaries.
+std::string fixed(double v, int prec = 1);
+
 /// Robust statistics on finite values (NaN ignored; NaN when none).
 double median_of(const std::vector<double>& v);
 double mad_sigma(const std::vector<double>& v);  ///< 1.4826 * median |v - median|
