@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numbers>
 #include <numeric>
 #include <sstream>
@@ -27,33 +28,72 @@ double jump_rad_per_px(int iw_index) {
   return 2.0 * kPi * df * kLineTimeS;
 }
 
-double median_of(const std::vector<double>& v) {
-  // The finite values as unsigned keys in the order of the doubles, then a branch-free
-  // selection of the middle one or two (called a great many times by stack_energy).
-  thread_local std::vector<std::uint64_t> keys;
-  keys.clear();
-  for (double x : v) {
-    if (!std::isfinite(x)) continue;
-    const auto u = std::bit_cast<std::uint64_t>(x);
-    keys.push_back(u >> 63 ? ~u : u | (std::uint64_t{1} << 63));
+namespace {
+// Medians on the finite values as unsigned keys in the order of the doubles (-0 before +0),
+// by a selection of the middle one or two (called a great many times by stack_energy).
+// Equal keys are equal bits, so any selection gives the same value.
+inline std::uint64_t key_of(double x) {
+  const auto u = std::bit_cast<std::uint64_t>(x);
+  return u >> 63 ? ~u : u | (std::uint64_t{1} << 63);
+}
+inline double value_of(std::uint64_t k) {
+  return std::bit_cast<double>(k >> 63 ? k & ~(std::uint64_t{1} << 63) : ~k);
+}
+/// The keys of the finite values of v[0, n) in keys[0, m) (keys grown to n); returns m.
+std::size_t finite_keys(const double* v, std::size_t n, std::vector<std::uint64_t>& keys) {
+  if (keys.size() < n) keys.resize(n);
+  std::uint64_t* __restrict out = keys.data();
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    out[m] = key_of(v[i]);
+    m += std::isfinite(v[i]);
   }
-  if (keys.empty()) return kNaN;
-  auto value = [](std::uint64_t k) { return std::bit_cast<double>(k >> 63 ? k & ~(std::uint64_t{1} << 63) : ~k); };
-  const std::size_t n = keys.size(), m = n / 2;
-  if (n % 2) return value(num::select_adjacent_keys64(keys.data(), n, m).first);
-  const auto [lo, hi] = num::select_adjacent_keys64(keys.data(), n, m - 1);
-  return 0.5 * (value(lo) + value(hi));
+  return m;
 }
-
-double mad_sigma(const std::vector<double>& v) {
-  const double med = median_of(v);
+/// The median of the values of keys[0, n) (reordered); NaN when n == 0. (std::nth_element
+/// on the integer keys: about twice as fast here as num::select_adjacent_keys64.)
+double median_keys(std::uint64_t* keys, std::size_t n) {
+  if (n == 0) return kNaN;
+  const std::size_t m = n / 2;
+  if (n % 2) {
+    std::nth_element(keys, keys + m, keys + n);
+    return value_of(keys[m]);
+  }
+  std::nth_element(keys, keys + (m - 1), keys + n);
+  const std::uint64_t lo = keys[m - 1], hi = *std::min_element(keys + m, keys + n);
+  return 0.5 * (value_of(lo) + value_of(hi));
+}
+/// This thread's key buffer (a reference taken once: each access to a thread_local costs a
+/// call in a shared library).
+std::vector<std::uint64_t>& key_scratch() {
+  thread_local std::vector<std::uint64_t> keys;
+  return keys;
+}
+/// median_of and mad_sigma on v[0, n).
+double median_n(const double* v, std::size_t n) {
+  auto& keys = key_scratch();
+  return median_keys(keys.data(), finite_keys(v, n, keys));
+}
+double mad_sigma_n(const double* v, std::size_t n) {
+  auto& keys = key_scratch();
+  const std::size_t m = finite_keys(v, n, keys);
+  const double med = median_keys(keys.data(), m);
   if (!std::isfinite(med)) return kNaN;
-  std::vector<double> d;
-  d.reserve(v.size());
-  for (double x : v)
-    if (std::isfinite(x)) d.push_back(std::fabs(x - med));
-  return 1.4826 * median_of(std::move(d));
+  // keys[0, m) still hold the finite values (reordered): their absolute deviations, finite ones.
+  std::uint64_t* k = keys.data();
+  std::size_t nd = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    const double d = std::fabs(value_of(k[i]) - med);
+    k[nd] = key_of(d);
+    nd += std::isfinite(d);
+  }
+  return 1.4826 * median_keys(k, nd);
 }
+}  // namespace
+
+double median_of(const std::vector<double>& v) { return median_n(v.data(), v.size()); }
+
+double mad_sigma(const std::vector<double>& v) { return mad_sigma_n(v.data(), v.size()); }
 
 std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segments, std::size_t min_width) {
   std::size_t k = std::max<std::size_t>(1, std::min(max_segments, min_width ? cols / min_width : cols));
@@ -63,44 +103,50 @@ std::vector<std::size_t> segment_bounds(std::size_t cols, std::size_t max_segmen
   return b;
 }
 
-void gradient_row(const float* unw_prev, const float* unw, const float* coh_prev, const float* coh, std::size_t cols,
-                  const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
-  const std::size_t K = bounds.size() - 1;
+namespace {
+// Compiled for AVX2 too on x86-64 with GCC, chosen at run time (as published.cpp's row
+// kernels): the same IEEE operations lane by lane, wider vectors.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define PJD_ROBUST_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PJD_ROBUST_CLONES
+#endif
+PJD_ROBUST_CLONES void gradient_row_kernel(const float* __restrict ua, const float* __restrict ub,
+                                           const float* __restrict ca, const float* __restrict cb,
+                                           const std::size_t* bounds, std::size_t K, float coh_floor,
+                                           float* __restrict sum_rad, float* __restrict count) {
   constexpr float kPif = static_cast<float>(std::numbers::pi);
-  thread_local std::vector<float> dm, okf;  // per column: the kept gradient (else 0), 1 if kept
-  dm.resize(cols);
-  okf.resize(cols);
-  float* __restrict dmp = dm.data();
-  float* __restrict okp = okf.data();
-  const float* __restrict ua = unw_prev;
-  const float* __restrict ub = unw;
-  const float* __restrict ca = coh_prev;
-  const float* __restrict cb = coh;
-  // Branch-free, so it vectorises: a NaN phase or coherence fails one of the tests, an
-  // infinite phase gives |d| = inf or NaN.
-  for (std::size_t c = 0; c < cols; ++c) {
-    const float d = ub[c] - ua[c];
-    const bool ok = (ua[c] != 0.0f) & (ub[c] != 0.0f) & (ca[c] >= coh_floor) & (cb[c] >= coh_floor) &
-                    (std::fabs(d) < kPif);
-    dmp[c] = ok ? d : 0.0f;
-    okp[c] = ok ? 1.0f : 0.0f;
-  }
-  // Per segment: sums in 8 interleaved lanes, then the lanes pairwise (a fixed order).
+  // Per segment: the kept gradients (else 0) and 1 per kept cell, summed in 8 interleaved
+  // lanes, then the lanes pairwise (a fixed order). Branch-free, so it vectorises: a NaN
+  // phase or coherence fails one of the tests, an infinite phase gives |d| = inf or NaN.
   for (std::size_t k = 0; k < K; ++k) {
     float s[8] = {}, n[8] = {};
     std::size_t c = bounds[k];
-    for (; c + 8 <= bounds[k + 1]; c += 8)
+    const std::size_t e = bounds[k + 1];
+    for (; c + 8 <= e; c += 8)
       for (std::size_t l = 0; l < 8; ++l) {
-        s[l] += dmp[c + l];
-        n[l] += okp[c + l];
+        const float d = ub[c + l] - ua[c + l];
+        const bool ok = (ua[c + l] != 0.0f) & (ub[c + l] != 0.0f) & (ca[c + l] >= coh_floor) &
+                        (cb[c + l] >= coh_floor) & (std::fabs(d) < kPif);
+        s[l] += ok ? d : 0.0f;
+        n[l] += ok ? 1.0f : 0.0f;
       }
-    for (std::size_t l = 0; c < bounds[k + 1]; ++c, ++l) {
-      s[l] += dmp[c];
-      n[l] += okp[c];
+    for (std::size_t l = 0; c < e; ++c, ++l) {
+      const float d = ub[c] - ua[c];
+      const bool ok = (ua[c] != 0.0f) & (ub[c] != 0.0f) & (ca[c] >= coh_floor) & (cb[c] >= coh_floor) &
+                      (std::fabs(d) < kPif);
+      s[l] += ok ? d : 0.0f;
+      n[l] += ok ? 1.0f : 0.0f;
     }
     sum_rad[k] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     count[k] = ((n[0] + n[1]) + (n[2] + n[3])) + ((n[4] + n[5]) + (n[6] + n[7]));
   }
+}
+}  // namespace
+
+void gradient_row(const float* unw_prev, const float* unw, const float* coh_prev, const float* coh, std::size_t,
+                  const std::vector<std::size_t>& bounds, float coh_floor, float* sum_rad, float* count) {
+  gradient_row_kernel(unw_prev, unw, coh_prev, coh, bounds.data(), bounds.size() - 1, coh_floor, sum_rad, count);
 }
 
 void gradient_rows(const float* unw, const float* coh, std::size_t r0, std::size_t r1, std::size_t cols,
@@ -147,93 +193,187 @@ void group_profile(const float* sum_rad, const float* count, std::size_t rows, s
   }
 }
 
+namespace {
+
+constexpr std::size_t kDetrendRows = 8;  // detrending half window (rows)
+
+/// One pair's normalised profiles for stack_energy: s1 (single rows) and s3 (3-row sums) over
+/// their noise sigmas sd1, sd3; ok = false when the pair does not take part.
+struct PairZ {
+  bool ok = false;
+  double sd1 = 0, sd3 = 0;
+  std::unique_ptr<double[]> s1, s3;
+};
+
+/// The valid values of a window of rows, sorted (at most 2 kDetrendRows + 1): the running
+/// median of stack_energy, a row in and a row out per step.
+class SortedWindow {
+ public:
+  void insert(double v) {
+    std::size_t i = len_;
+    for (; i > 0 && v < w_[i - 1]; --i) w_[i] = w_[i - 1];
+    w_[i] = v;
+    ++len_;
+    count_zero(v, 1);
+  }
+  void erase(double v) {  // v is in the window: the element with its bits goes
+    std::size_t i = 0;
+    while (std::bit_cast<std::uint64_t>(w_[i]) != std::bit_cast<std::uint64_t>(v)) ++i;
+    for (; i + 1 < len_; ++i) w_[i] = w_[i + 1];
+    --len_;
+    count_zero(v, -1);
+  }
+  std::size_t size() const { return len_; }
+  double at(std::size_t i) const { return w_[i]; }
+  /// Both +0 and -0 in the window: equal values of other bits, which a selection may give
+  /// in either order.
+  bool signed_zeros() const { return neg_zero_ > 0 && pos_zero_ > 0; }
+
+ private:
+  void count_zero(double v, int d) {
+    if (v == 0) (std::signbit(v) ? neg_zero_ : pos_zero_) += d;
+  }
+  double w_[2 * kDetrendRows + 1] = {};
+  std::size_t len_ = 0;
+  int neg_zero_ = 0, pos_zero_ = 0;
+};
+
+/// Per-thread buffers of pair_energy.
+struct EnergyScratch {
+  std::vector<double> x, win, csum, m, n;
+  std::vector<long long> ccnt;
+};
+EnergyScratch& energy_scratch() {
+  thread_local EnergyScratch s;
+  return s;
+}
+
+/// stack_energy's work on one pair's profiles m, n (rows each).
+PairZ pair_energy(const double* m, const double* n, std::size_t rows, bool fast, EnergyScratch& sc) {
+  constexpr std::size_t R = kDetrendRows;
+  std::vector<double>& x = sc.x;
+  x.resize(rows);
+  auto valid = [&](std::size_t j) { return j >= 1 && n[j] > 0 && std::isfinite(m[j]); };
+  // Detrend by a running median over +-8 rows (the local azimuth trend and the in-burst
+  // ramp). A median, not a mean: a strong seam inside the window must not shift the rows
+  // around it (a mean makes side peaks a few rows either side of every strong seam).
+  // The fast variant (column signatures only, where the rows are already known) uses the
+  // mean of rows r-8..r-2 and r+2..r+8 from prefix sums.
+  std::size_t nvalid = 0;
+  if (!fast) {
+    // The window of row r is rows [r - R, r + R], its valid values kept sorted as it slides:
+    // the median is the value std::nth_element gives, the same bits, except for a tie of
+    // +0 and -0 (then nth_element itself decides, on the window as it was built before).
+    SortedWindow win;
+    for (std::size_t j = 0; j < std::min(rows, R); ++j)
+      if (valid(j)) win.insert(m[j]);
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r + R < rows && valid(r + R)) win.insert(m[r + R]);
+      if (r >= R + 1 && valid(r - R - 1)) win.erase(m[r - R - 1]);
+      x[r] = kNaN;
+      if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
+      const std::size_t h = win.size() / 2;
+      double med = win.at(h);
+      if (med == 0 && win.signed_zeros()) {
+        sc.win.clear();
+        const std::size_t lo = r >= R ? r - R : 0, hi = std::min(rows, r + R + 1);
+        for (std::size_t j = lo; j < hi; ++j)
+          if (valid(j)) sc.win.push_back(m[j]);
+        std::nth_element(sc.win.begin(), sc.win.begin() + static_cast<std::ptrdiff_t>(h), sc.win.end());
+        med = sc.win[h];
+      }
+      x[r] = m[r] - med;
+      ++nvalid;
+    }
+  } else {
+    std::vector<double>& csum = sc.csum;
+    std::vector<long long>& ccnt = sc.ccnt;
+    csum.resize(rows + 1);
+    ccnt.resize(rows + 1);
+    csum[0] = 0;
+    ccnt[0] = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const bool ok = valid(r);
+      csum[r + 1] = csum[r] + (ok ? m[r] : 0.0);
+      ccnt[r + 1] = ccnt[r] + (ok ? 1 : 0);
+    }
+    const long long L = static_cast<long long>(rows), RR = static_cast<long long>(R);
+    for (std::size_t r = 0; r < rows; ++r) {
+      x[r] = kNaN;
+      if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
+      const long long rr = static_cast<long long>(r);
+      double bs = 0;
+      long long bc = 0;
+      for (auto [a, b] : {std::pair{rr - RR, rr - 2}, std::pair{rr + 2, rr + RR}}) {
+        a = std::max(a, 0LL);
+        b = std::min(b, L - 1);
+        if (a > b) continue;
+        bs += csum[static_cast<std::size_t>(b + 1)] - csum[static_cast<std::size_t>(a)];
+        bc += ccnt[static_cast<std::size_t>(b + 1)] - ccnt[static_cast<std::size_t>(a)];
+      }
+      if (bc < 3) continue;
+      x[r] = m[r] - bs / static_cast<double>(bc);
+      ++nvalid;
+    }
+  }
+  if (nvalid < 10) return {};
+  auto s1 = std::make_unique_for_overwrite<double[]>(rows);
+  auto s3 = std::make_unique_for_overwrite<double[]>(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    s1[r] = std::isfinite(x[r]) ? x[r] * std::sqrt(n[r]) : kNaN;
+    s3[r] = kNaN;
+    if (r >= 1 && r + 1 < rows && std::isfinite(x[r - 1]) && std::isfinite(x[r]) && std::isfinite(x[r + 1]))
+      s3[r] = (x[r - 1] + x[r] + x[r + 1]) / std::sqrt(1.0 / n[r - 1] + 1.0 / n[r] + 1.0 / n[r + 1]);
+  }
+  // Noise floors keep noise-free profiles usable (1e-4 rad per cell).
+  const double sd1 = std::max(mad_sigma_n(s1.get(), rows), 1e-4), sd3 = std::max(mad_sigma_n(s3.get(), rows), 1e-4);
+  if (!std::isfinite(sd1) || !std::isfinite(sd3)) return {};
+  return PairZ{true, sd1, sd3, std::move(s1), std::move(s3)};
+}
+
+/// The stacked energy of the pairs' normalised profiles, summed in pair order.
+Stacked stack_pairs(const std::vector<PairZ>& per_pair, std::size_t rows);
+
+}  // namespace
+
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
                      const std::vector<bool>& use, bool fast, unsigned threads) {
-  Stacked st;
   const std::size_t np = rows ? mean_rad.size() / rows : 0;
-  constexpr std::size_t R = 8;  // detrending half window (rows)
-  // Each pair's normalised profiles (s1, s3 over their noise sigmas) on any thread, then the
-  // sums in pair order: the same to the bit whatever the thread count.
-  struct PairZ {
-    bool ok = false;
-    double sd1 = 0, sd3 = 0;
-    std::vector<double> s1, s3;
-  };
+  // Each pair's normalised profiles on any thread, then the sums in pair order: the same to
+  // the bit whatever the thread count.
   std::vector<PairZ> per_pair(np);
   parallel_for(np, threads, [&](std::size_t p, unsigned) {
     if (p < use.size() && !use[p]) return;
-    const double* m = mean_rad.data() + p * rows;
-    const double* n = count.data() + p * rows;
-    thread_local std::vector<double> x, win, csum;
-    thread_local std::vector<long long> ccnt;
-    x.resize(rows);
-    csum.resize(rows + 1);
-    ccnt.resize(rows + 1);
-    std::vector<double> s1(rows), s3(rows);
-    // Detrend by a running median over +-8 rows (the local azimuth trend and the in-burst
-    // ramp). A median, not a mean: a strong seam inside the window must not shift the rows
-    // around it (a mean makes side peaks a few rows either side of every strong seam).
-    // The fast variant (column signatures only, where the rows are already known) uses the
-    // mean of rows r-8..r-2 and r+2..r+8 from prefix sums.
-    std::size_t nvalid = 0;
-    if (!fast) {
-      for (std::size_t r = 0; r < rows; ++r) {
-        x[r] = kNaN;
-        if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
-        win.clear();
-        const std::size_t lo = r >= R ? r - R : 0, hi = std::min(rows, r + R + 1);
-        for (std::size_t j = lo; j < hi; ++j)
-          if (j >= 1 && n[j] > 0 && std::isfinite(m[j])) win.push_back(m[j]);
-        const std::size_t h = win.size() / 2;
-        std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(h), win.end());
-        x[r] = m[r] - win[h];
-        ++nvalid;
-      }
-    } else {
-      csum[0] = 0;
-      ccnt[0] = 0;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const bool ok = r >= 1 && n[r] > 0 && std::isfinite(m[r]);
-        csum[r + 1] = csum[r] + (ok ? m[r] : 0.0);
-        ccnt[r + 1] = ccnt[r] + (ok ? 1 : 0);
-      }
-      const long long L = static_cast<long long>(rows), RR = static_cast<long long>(R);
-      for (std::size_t r = 0; r < rows; ++r) {
-        x[r] = kNaN;
-        if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
-        const long long rr = static_cast<long long>(r);
-        double bs = 0;
-        long long bc = 0;
-        for (auto [a, b] : {std::pair{rr - RR, rr - 2}, std::pair{rr + 2, rr + RR}}) {
-          a = std::max(a, 0LL);
-          b = std::min(b, L - 1);
-          if (a > b) continue;
-          bs += csum[static_cast<std::size_t>(b + 1)] - csum[static_cast<std::size_t>(a)];
-          bc += ccnt[static_cast<std::size_t>(b + 1)] - ccnt[static_cast<std::size_t>(a)];
-        }
-        if (bc < 3) continue;
-        x[r] = m[r] - bs / static_cast<double>(bc);
-        ++nvalid;
-      }
-    }
-    if (nvalid < 10) return;
-    for (std::size_t r = 0; r < rows; ++r) {
-      s1[r] = std::isfinite(x[r]) ? x[r] * std::sqrt(n[r]) : kNaN;
-      s3[r] = kNaN;
-      if (r >= 1 && r + 1 < rows && std::isfinite(x[r - 1]) && std::isfinite(x[r]) && std::isfinite(x[r + 1]))
-        s3[r] = (x[r - 1] + x[r] + x[r + 1]) / std::sqrt(1.0 / n[r - 1] + 1.0 / n[r] + 1.0 / n[r + 1]);
-    }
-    // Noise floors keep noise-free profiles usable (1e-4 rad per cell).
-    const double sd1 = std::max(mad_sigma(s1), 1e-4), sd3 = std::max(mad_sigma(s3), 1e-4);
-    if (!std::isfinite(sd1) || !std::isfinite(sd3)) return;
-    per_pair[p] = PairZ{true, sd1, sd3, std::move(s1), std::move(s3)};
+    per_pair[p] = pair_energy(mean_rad.data() + p * rows, count.data() + p * rows, rows, fast, energy_scratch());
   });
+  return stack_pairs(per_pair, rows);
+}
+
+Stacked stack_energy_segments(const float* sum_rad, const float* count, std::size_t np, std::size_t rows,
+                              std::size_t K, std::size_t k0, std::size_t k1, const std::vector<bool>& use, bool fast,
+                              unsigned threads) {
+  std::vector<PairZ> per_pair(np);
+  parallel_for(np, threads, [&](std::size_t p, unsigned) {
+    if (p < use.size() && !use[p]) return;
+    EnergyScratch& sc = energy_scratch();
+    sc.m.resize(rows);
+    sc.n.resize(rows);
+    group_profile(sum_rad + p * rows * K, count + p * rows * K, rows, K, k0, k1, sc.m.data(), sc.n.data());
+    per_pair[p] = pair_energy(sc.m.data(), sc.n.data(), rows, fast, sc);
+  });
+  return stack_pairs(per_pair, rows);
+}
+
+namespace {
+Stacked stack_pairs(const std::vector<PairZ>& per_pair, std::size_t rows) {
+  Stacked st;
+  const std::size_t np = per_pair.size();
   std::vector<double> sum1(rows, 0.0), sum1c(rows, 0.0), sum3(rows, 0.0), n1(rows, 0.0), n3(rows, 0.0);
   for (std::size_t p = 0; p < np; ++p) {
     if (!per_pair[p].ok) continue;
     const double sd1 = per_pair[p].sd1, sd3 = per_pair[p].sd3;
-    const std::vector<double>& s1 = per_pair[p].s1;
-    const std::vector<double>& s3 = per_pair[p].s3;
+    const double* s1 = per_pair[p].s1.get();
+    const double* s3 = per_pair[p].s3.get();
     ++st.n_pairs;
     for (std::size_t r = 0; r < rows; ++r) {
       if (std::isfinite(s1[r])) {
@@ -281,6 +421,7 @@ Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<doub
       st.sig[r] = std::max(std::isfinite(st.sig3[r]) ? st.sig3[r] : -1e300, std::isfinite(sig1c[r]) ? sig1c[r] : -1e300);
   return st;
 }
+}  // namespace
 
 namespace {
 

@@ -73,6 +73,12 @@ struct Stacked {
 /// threads: workers for the per-pair profiles (the sums stay in pair order).
 Stacked stack_energy(const std::vector<double>& mean_rad, const std::vector<double>& count, std::size_t rows,
                      const std::vector<bool>& use, bool fast = false, unsigned threads = 1);
+/// stack_energy() on the mean profiles of segments [k0, k1) of per-pair segment sums and
+/// counts (np x rows x K, as gradient_rows() writes them), each pair's profile made by
+/// group_profile() as it is needed: the same result, without the (pairs x rows) arrays.
+Stacked stack_energy_segments(const float* sum_rad, const float* count, std::size_t np, std::size_t rows,
+                              std::size_t K, std::size_t k0, std::size_t k1, const std::vector<bool>& use,
+                              bool fast = false, unsigned threads = 1);
 
 /// Seam rows from the stacked significance: peaks, a regular spacing, the burst count.
 struct SeamSearch {

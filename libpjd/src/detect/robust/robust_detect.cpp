@@ -118,9 +118,8 @@ struct Analysis {
 
   /// The seams of segments [k0, k1): stacked energy of their profiles, then the seam grid.
   robust::SeamSearch search(std::size_t k0, std::size_t k1) const {
-    std::vector<double> mean, cnt;
-    seg.group(k0, k1, mean, cnt);
-    const auto st = robust::stack_energy(mean, cnt, rows, use, /*fast=*/false, threads);
+    const auto st = robust::stack_energy_segments(seg.sum.data(), seg.cnt.data(), np, rows, seg.K, k0, k1, use,
+                                                  /*fast=*/false, threads);
     return robust::find_seams(st, rows, spacing_prior, params.n_burst);
   }
 };
@@ -153,9 +152,8 @@ std::vector<std::vector<double>> segment_signatures(const Analysis& a) {
   std::vector<std::vector<double>> seg_sig(a.seg.K);
   if (a.seg.K > 1)
     parallel_for(a.seg.K, a.threads, [&](std::size_t k, unsigned) {
-      std::vector<double> mean, cnt;
-      a.seg.group(k, k + 1, mean, cnt);
-      const auto st = robust::stack_energy(mean, cnt, a.rows, a.use, /*fast=*/true);
+      const auto st = robust::stack_energy_segments(a.seg.sum.data(), a.seg.cnt.data(), a.np, a.rows, a.seg.K, k,
+                                                    k + 1, a.use, /*fast=*/true);
       if (st.n_pairs > 0) seg_sig[k] = st.sig;
     });
   return seg_sig;
