@@ -10,7 +10,7 @@
 #include "options.hpp"
 #include "pjd/error.hpp"
 #include "pjd/exclude.hpp"
-#include "pjd/overlay.hpp"
+#include "pjd/outputs.hpp"
 #include "pjd/stack.hpp"
 
 namespace pjd::cli {

@@ -7,7 +7,7 @@
 #include "options.hpp"
 #include "pjd/error.hpp"
 #include "pjd/figures.hpp"
-#include "pjd/overlay.hpp"
+#include "pjd/outputs.hpp"
 #include "progress_display.hpp"
 
 namespace pjd::cli {

@@ -7,6 +7,7 @@
 #include "options.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
+#include "pjd/outputs.hpp"
 #include "pjd/overlay.hpp"
 
 namespace pjd::cli {
@@ -39,7 +40,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 int run(const OverlayArgs& a) {
   OverlayOptions options;
   if (!a.format.empty())
-    options.format = *format_from_name(a.format);
+    options.format = parse_enum<OverlayFormat>(a.format);
   else
     options.format = format_from_extension(a.out).value_or(OverlayFormat::Gpkg);
   options.crs = a.crs;
@@ -75,7 +76,7 @@ int run(const OverlayArgs& a) {
   }
 
   for (const auto& w : report.warnings) std::cerr << "pjd overlay: warning: " << w << "\n";
-  std::cout << "wrote " << a.out << " (" << format_name(options.format) << ", " << report.crs << "):";
+  std::cout << "wrote " << a.out << " (" << name_of(options.format) << ", " << report.crs << "):";
   bool first = true;
   for (const auto& l : options.layers) {
     std::cout << (first ? " " : ", ") << l << " " << report.features.at(l);
@@ -95,7 +96,7 @@ const Registrar reg{
        sub.add_option("--out", a->out, "Output file (or directory for one-file-per-layer formats)")->required();
        sub.add_option("-f,--of,--output-format", a->format,
                       "Vector file format (default: from --out's extension, else gpkg)")
-           ->check(CLI::IsMember({"gpkg", "geojson", "kml", "fgb", "shp"}));
+           ->check(CLI::IsMember(enum_names<OverlayFormat>()));
        sub.add_option("--crs", a->crs, "Output CRS: EPSG:xxxx, WKT, PROJJSON or auto-utm")->capture_default_str();
        sub.add_option("--layers", a->layers, "Comma-separated layers: seams, bursts, footprint")
            ->capture_default_str();

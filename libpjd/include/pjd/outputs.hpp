@@ -48,4 +48,19 @@ std::string format_exclude_dates_txt(const DetectResult& result);
 std::vector<std::filesystem::path> write_outputs(const DetectResult& result, const std::filesystem::path& out_dir,
                                                  bool with_summary = true);
 
+/// A `pjd detect` result read back from its summary.json.
+struct LoadedResult {
+  DetectResult result;
+  std::string run_id;                   ///< "run_id" when present, else empty
+  std::filesystem::path summary_file;
+  std::filesystem::path stack_file;     ///< resolved: as written, else relative to the result directory
+};
+
+/// Reads RESULT_DIR/summary.json (or the file itself). Throws pjd::Error (Data) naming
+/// the file when it is missing or malformed.
+LoadedResult read_result_summary(const std::filesystem::path& result);
+
+/// geometryRadar.h5 next to the stack that a result names.
+std::filesystem::path geometry_path_for_stack_file(const std::filesystem::path& stack_file);
+
 }  // namespace pjd

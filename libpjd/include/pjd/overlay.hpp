@@ -7,25 +7,34 @@
 // write_overlay() transforms it and writes the layers atomically.
 //
 // The input is a DetectResult, however it was obtained: a `pjd detect` directory
-// (read_result_summary) today, a catalogue run later.
+// (read_result_summary, pjd/outputs.hpp) or a catalogue run.
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pjd/detect.hpp"
+#include "pjd/enum_names.hpp"
 #include "pjd/stack.hpp"
 
 namespace pjd {
 
 enum class OverlayFormat { Gpkg, GeoJson, Kml, Fgb, Shp };
 
-/// "gpkg", "geojson", "kml", "fgb", "shp".
-std::string format_name(OverlayFormat format);
-/// The format for a name as above; nullopt when unknown.
-std::optional<OverlayFormat> format_from_name(const std::string& name);
+template <>
+struct EnumNames<OverlayFormat> {  // the names of --output-format, and the usual extensions
+  static constexpr std::string_view what = "output format";
+  static constexpr std::array<std::pair<OverlayFormat, std::string_view>, 5> names{{{OverlayFormat::Gpkg, "gpkg"},
+                                                                                    {OverlayFormat::GeoJson, "geojson"},
+                                                                                    {OverlayFormat::Kml, "kml"},
+                                                                                    {OverlayFormat::Fgb, "fgb"},
+                                                                                    {OverlayFormat::Shp, "shp"}}};
+};
 /// The format that a file name's extension implies (.gpkg, .geojson/.json, .kml,
 /// .fgb, .shp; case-insensitive); nullopt when none does.
 std::optional<OverlayFormat> format_from_extension(const std::filesystem::path& path);
@@ -123,20 +132,5 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& geometry
 /// Throws pjd::Error (Data) naming the catalogue when a layer or a field is missing.
 std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& geometry, const OverlayOptions& options,
                                    const std::filesystem::path& catalog);
-
-/// A `pjd detect` result read back from its summary.json.
-struct LoadedResult {
-  DetectResult result;
-  std::string run_id;                   ///< "run_id" when present, else empty
-  std::filesystem::path summary_file;
-  std::filesystem::path stack_file;     ///< resolved: as written, else relative to the result directory
-};
-
-/// Reads RESULT_DIR/summary.json (or the file itself). Throws pjd::Error (Data) naming
-/// the file when it is missing or malformed.
-LoadedResult read_result_summary(const std::filesystem::path& result);
-
-/// geometryRadar.h5 next to the stack that a result names.
-std::filesystem::path geometry_path_for_stack_file(const std::filesystem::path& stack_file);
 
 }  // namespace pjd

@@ -30,19 +30,18 @@ namespace pjd {
 namespace {
 
 struct FormatInfo {
-  OverlayFormat format;
-  const char* name;
+  OverlayFormat format;  ///< named by EnumNames<OverlayFormat>
   const char* driver;
   const char* ext;  ///< with the dot
   bool multi_layer;  ///< one file holds every layer
 };
 
 constexpr FormatInfo kFormats[] = {
-    {OverlayFormat::Gpkg, "gpkg", "GPKG", ".gpkg", true},
-    {OverlayFormat::GeoJson, "geojson", "GeoJSON", ".geojson", false},
-    {OverlayFormat::Kml, "kml", "KML", ".kml", true},
-    {OverlayFormat::Fgb, "fgb", "FlatGeobuf", ".fgb", false},
-    {OverlayFormat::Shp, "shp", "ESRI Shapefile", ".shp", false},
+    {OverlayFormat::Gpkg, "GPKG", ".gpkg", true},
+    {OverlayFormat::GeoJson, "GeoJSON", ".geojson", false},
+    {OverlayFormat::Kml, "KML", ".kml", true},
+    {OverlayFormat::Fgb, "FlatGeobuf", ".fgb", false},
+    {OverlayFormat::Shp, "ESRI Shapefile", ".shp", false},
 };
 
 const FormatInfo& info(OverlayFormat f) {
@@ -76,14 +75,6 @@ void check_block(const Geometry& g, std::size_t row0, std::size_t row1, std::siz
 }
 
 }  // namespace
-
-std::string format_name(OverlayFormat format) { return info(format).name; }
-
-std::optional<OverlayFormat> format_from_name(const std::string& name) {
-  for (const auto& i : kFormats)
-    if (name == i.name) return i.format;
-  return std::nullopt;
-}
 
 std::optional<OverlayFormat> format_from_extension(const fs::path& path) {
   std::string ext = path.extension().string();
@@ -477,7 +468,7 @@ void write_dataset(const FormatInfo& fmt, const fs::path& path, const std::vecto
   if (!driver) throw_io(where, std::string("GDAL has no ") + fmt.driver + " driver");
   CPLErrorReset();
   GDALDataset* ds = driver->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-  if (!ds) throw_io(where, "cannot create " + std::string(fmt.name) + " output: " + gdal_message());
+  if (!ds) throw_io(where, "cannot create " + std::string(name_of(fmt.format)) + " output: " + gdal_message());
   std::unique_ptr<GDALDataset, void (*)(GDALDataset*)> guard(ds, [](GDALDataset* d) { GDALClose(d); });
   const bool shp = fmt.format == OverlayFormat::Shp;
   for (const Layer* layer : layers) {
@@ -591,7 +582,7 @@ OverlayReport write_overlay(const DetectResult& result, const Geometry& g, const
   if (!fs::is_directory(parent, ec)) throw_io(out.string(), "the directory " + parent.string() + " does not exist");
   if (single_file && fs::is_directory(out, ec)) throw_io(out.string(), "is a directory; expected a file name");
   if (!single_file && fs::exists(out, ec) && !fs::is_directory(out, ec))
-    throw_io(out.string(), std::string("exists and is not a directory (") + fmt.name +
+    throw_io(out.string(), std::string("exists and is not a directory (") + std::string(name_of(fmt.format)) +
                                " writes one file per layer into a directory unless one layer is asked for and "
                                "--out ends in " + fmt.ext + ")");
 

@@ -22,6 +22,7 @@
 #include "pjd/catalog.hpp"
 #include "pjd/internal/catalog_handle.hpp"
 #include "pjd/detect.hpp"
+#include "pjd/outputs.hpp"
 #include "pjd/overlay.hpp"
 #include "pjd/simulate.hpp"
 #include "pjd/stack.hpp"
@@ -500,7 +501,7 @@ TEST_CASE("every format opens in ogrinfo with the right feature counts and attri
   o.layers = {"seams", "bursts", "footprint"};
   for (OverlayFormat f : {OverlayFormat::Gpkg, OverlayFormat::Kml, OverlayFormat::GeoJson, OverlayFormat::Fgb,
                           OverlayFormat::Shp}) {
-    const std::string name = pjd::format_name(f);
+    const std::string name = std::string(pjd::name_of(f));
     INFO(name);
     o.format = f;
     const bool one_file = f == OverlayFormat::Gpkg || f == OverlayFormat::Kml;
@@ -539,7 +540,7 @@ TEST_CASE("every format opens in ogrinfo with the right feature counts and attri
   }
   // One layer with the format's extension: a single file (a shapefile set for shp).
   for (OverlayFormat f : {OverlayFormat::GeoJson, OverlayFormat::Fgb, OverlayFormat::Shp}) {
-    const std::string name = pjd::format_name(f);
+    const std::string name = std::string(pjd::name_of(f));
     INFO(name);
     OverlayOptions one;
     one.format = f;
@@ -560,19 +561,19 @@ TEST_CASE("no seams: a valid, empty seams layer and a warning", "[overlay]") {
   OverlayOptions o;
   o.layers = {"seams", "bursts"};
   for (OverlayFormat f : {OverlayFormat::Gpkg, OverlayFormat::GeoJson, OverlayFormat::Fgb, OverlayFormat::Shp}) {
-    INFO(pjd::format_name(f));
+    INFO(std::string(pjd::name_of(f)));
     o.format = f;
-    const auto out = tmp.path() / ("empty_" + pjd::format_name(f));
+    const auto out = tmp.path() / ("empty_" + std::string(pjd::name_of(f)));
     const auto report = pjd::write_overlay(r, g, o, out);
     REQUIRE(report.warnings.size() == 1);
     CHECK(report.warnings[0].find("no seams") != std::string::npos);
     const auto seams = f == OverlayFormat::Gpkg ? ogrinfo(out)["seams"]
-                                                : ogrinfo(out / ("seams." + pjd::format_name(f))).begin()->second;
+                                                : ogrinfo(out / ("seams." + std::string(pjd::name_of(f)))).begin()->second;
     CHECK(seams.count == 0);
     // GeoJSON cannot describe the attributes of an empty FeatureCollection.
     if (f != OverlayFormat::GeoJson) CHECK(seams.fields.count("seam_index") == 1);
     const auto bursts = f == OverlayFormat::Gpkg ? ogrinfo(out)["bursts"]
-                                                 : ogrinfo(out / ("bursts." + pjd::format_name(f))).begin()->second;
+                                                 : ogrinfo(out / ("bursts." + std::string(pjd::name_of(f)))).begin()->second;
     CHECK(bursts.count == 1);  // the whole stack is one burst
   }
 }

@@ -1,14 +1,14 @@
-// Loading a pjd detect result directory for the overlay (see overlay_input.hpp).
+// Reading a pjd detect result directory back (see pjd/outputs.hpp).
 #include <nlohmann/json.hpp>
 
-#include "pjd/detect.hpp"
+#include "pjd/outputs.hpp"
 
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
 
 #include "pjd/error.hpp"
-#include "pjd/overlay.hpp"
+#include "pjd/detect.hpp"
 
 namespace fs = std::filesystem;
 
