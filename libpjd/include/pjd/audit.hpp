@@ -38,12 +38,13 @@ struct AuditEntry {
   double seconds = 0;
 };
 
-/// Called after each stack (from worker threads, serialised): index, count, entry.
+/// Called after each stack (on the calling thread): index, count, entry.
 using AuditCallback = std::function<void(std::size_t done, std::size_t total, const AuditEntry&)>;
 
 /// Audits the stacks, each through detect_and_record (pjd/workflow.hpp), so a run is recorded
 /// with its map layers as `pjd detect` records it. A stack that fails does not stop the
-/// others. Each recorded run is one transaction, so an interrupted audit resumes where it
+/// others: each is audited in a child process (at most `jobs` at once), so a crash while
+/// reading one (a signal) is reported as that stack's failure. Each recorded run is one transaction, so an interrupted audit resumes where it
 /// stopped when run again.
 std::vector<AuditEntry> audit(const std::vector<std::filesystem::path>& stacks, const AuditOptions& options,
                               const AuditCallback& on_stack = {});

@@ -12,8 +12,9 @@
 // one-pass walk, arrives in 1.14. The version 1 B-tree that h5py and MintPy write is read
 // once, and checked against HDF5's own answer. LZF chunks (h5py's filter, what MintPy
 // writes) are decompressed here with liblzf, by every worker, a row of chunks at a time
-// (read_group). Anything else (other filters, another index, another type, unallocated
-// chunks) gives nullptr, and the caller reads through HDF5.
+// (read_group). Anything else (other filters, another index, another type)
+// gives nullptr, and the caller reads through HDF5; a damaged index is an error
+// for both (check_chunk_indexes, called when a Stack opens).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -23,11 +24,23 @@
 
 namespace pjd {
 
+/// Checks the chunk indexes of `datasets` of `file` (each a version 1 B-tree, as h5py and
+/// MintPy write them) and throws pjd::Error (Data) naming the file, the dataset and what is
+/// wrong when one is damaged: a node that points back up the tree (a cycle), a depth or an
+/// entry count no node can have, a node or chunk outside the file, a chunk outside the
+/// dataset or listed twice, a missing chunk, a stored size that cannot be the chunk's, a
+/// filter mask naming filters the dataset does not have, or two chunks, nodes or the
+/// superblock sharing bytes. HDF5 must never be handed such a file: it recurses without
+/// bound on a cycle and reads past its buffers on a short chunk. Indexes pjd cannot parse
+/// (other layout versions) and datasets that are not chunked are not checked.
+void check_chunk_indexes(const std::filesystem::path& file, const std::vector<std::string>& datasets);
+
 class DirectReader {
  public:
   /// A reader of `datasets` (rank 3: pairs, rows, columns; float32 little-endian, chunked,
   /// no filter or only LZF, every chunk allocated, all of one shape) of `file`, or nullptr
-  /// when they cannot be read directly. Calls HDF5: call it where HDF5 may be called.
+  /// when they cannot be read directly. Throws as check_chunk_indexes() when an index is
+  /// damaged. Calls HDF5: call it where HDF5 may be called.
   static std::unique_ptr<DirectReader> open(const std::filesystem::path& file,
                                             const std::vector<std::string>& datasets);
   ~DirectReader();
@@ -57,6 +70,7 @@ class DirectReader {
 
  private:
   struct Dataset {
+    std::string name;
     std::size_t shape[3] = {0, 0, 0};
     std::size_t chunk[3] = {1, 1, 1};
     std::size_t grid[3] = {0, 0, 0};    ///< chunks along each dimension

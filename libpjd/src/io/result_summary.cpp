@@ -19,6 +19,7 @@ LoadedResult read_result_summary(const fs::path& result) {
   const fs::path file = fs::is_directory(result, ec) ? result / "summary.json" : result;
   const std::string name = file.string();
   if (!fs::exists(file, ec)) throw_data(name, "no such file (expected the summary.json of a pjd detect run)");
+  if (!fs::is_regular_file(file, ec)) throw_data(name, "not a regular file (expected the summary.json of a pjd detect run)");
   std::ifstream in(file);
   if (!in) throw_data(name, "cannot open for reading");
   LoadedResult out;

@@ -1,11 +1,16 @@
 #include "pjd/stack.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <set>
 
+#include "io/direct_read.hpp"
 #include "io/h5util.hpp"
 #include "pjd/error.hpp"
 
@@ -175,6 +180,12 @@ Stack Stack::open(const fs::path& path) {
   impl->mintpy_dir = parent.filename() == "inputs" ? parent.parent_path() : parent;
 
   const std::string fname = file.string();
+  // A FIFO or device would block the first read: only regular files are opened.
+  if (!fs::is_regular_file(file, ec)) impl->fail("not a regular file (a FIFO, device or socket cannot be a stack)");
+  if (const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC); fd < 0)
+    impl->fail(std::string("cannot open for reading: ") + std::strerror(errno));
+  else
+    ::close(fd);
   if (!h5::is_hdf5(fname)) impl->fail("not an HDF5 file");
   impl->fid = Handle(H5Fopen(fname.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!impl->fid.valid()) impl->fail("cannot open as HDF5 (truncated or damaged file?)");
@@ -196,6 +207,13 @@ Stack Stack::open(const fs::path& path) {
     Handle dset(H5Dopen2(impl->fid, name.c_str(), H5P_DEFAULT));
     if (!dset.valid()) impl->fail("cannot open dataset '" + name + "'");
     impl->datasets.emplace(name, describe(dset, name));
+  }
+  // Every chunk index checked before HDF5 walks one (reading 'date', dropIfgram, the data).
+  {
+    std::vector<std::string> chunked;
+    for (const auto& [name, info] : impl->datasets)
+      if (!info.chunk.empty()) chunked.push_back(name);
+    check_chunk_indexes(file, chunked);
   }
 
   // Pairs.
@@ -356,9 +374,16 @@ void Stack::read(const std::string& dataset, std::size_t p0, std::size_t p1, std
   H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr);
   // A memory dataspace of the same 3-D shape keeps HDF5 on its fast path.
   Handle mspace(H5Screate_simple(3, count, nullptr));
-  if (H5Dread(dset, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out) < 0)
-    impl_->fail("cannot read '" + dataset + "' pairs " + std::to_string(p0) + ":" + std::to_string(p1) +
-                " (truncated file, or a compression filter that is not available?)");
+  if (H5Dread(dset, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out) < 0) {
+    // The index was checked when the stack opened: what fails is the data or a filter.
+    const auto& filters = info->second.filters;
+    const bool lzf = std::find(filters.begin(), filters.end(), "lzf") != filters.end();
+    const std::string why = lzf && !h5::lzf_available() ? "the LZF filter (hdf5-plugin-lzf) is not available"
+                            : filters.empty()           ? "the file is truncated or damaged"
+                                                        : "a chunk does not decompress (damaged compressed data)";
+    impl_->fail("dataset '" + dataset + "': cannot read pairs " + std::to_string(p0) + ":" + std::to_string(p1) + ": " +
+                why);
+  }
 }
 
 std::vector<float> Stack::read_pair(const std::string& dataset, std::size_t pair) const {

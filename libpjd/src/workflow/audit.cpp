@@ -1,11 +1,20 @@
 #include "pjd/audit.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <mutex>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "pjd/error.hpp"
 #include "pjd/workflow.hpp"
@@ -103,6 +112,48 @@ AuditEntry audit_one(const fs::path& dir, const AuditOptions& o, unsigned thread
 
 }  // namespace
 
+namespace {
+
+// An entry travels from the process that audited a stack to the one that collects them.
+nlohmann::json entry_to_json(const AuditEntry& e) {
+  return {{"stack", e.stack.string()}, {"status", e.status}, {"message", e.message}, {"warnings", e.warnings},
+          {"run_id", e.run_id ? nlohmann::json(*e.run_id) : nlohmann::json(nullptr)}, {"n_pairs", e.n_pairs},
+          {"n_seams", e.n_seams}, {"n_excluded_pairs", e.n_excluded_pairs}, {"n_excluded_dates", e.n_excluded_dates},
+          {"n_pairs_reused", e.n_pairs_reused}, {"n_burst", e.n_burst}, {"seconds", e.seconds}};
+}
+AuditEntry entry_from_json(const nlohmann::json& j) {
+  AuditEntry e;
+  e.stack = j.at("stack").get<std::string>();
+  e.status = j.at("status").get<std::string>();
+  e.message = j.at("message").get<std::string>();
+  e.warnings = j.at("warnings").get<std::vector<std::string>>();
+  if (!j.at("run_id").is_null()) e.run_id = j.at("run_id").get<std::int64_t>();
+  e.n_pairs = j.at("n_pairs").get<std::size_t>();
+  e.n_seams = j.at("n_seams").get<std::size_t>();
+  e.n_excluded_pairs = j.at("n_excluded_pairs").get<std::size_t>();
+  e.n_excluded_dates = j.at("n_excluded_dates").get<std::size_t>();
+  e.n_pairs_reused = j.at("n_pairs_reused").get<std::size_t>();
+  e.n_burst = j.at("n_burst").get<int>();
+  e.seconds = j.at("seconds").get<double>();
+  return e;
+}
+
+/// The entry of a stack whose process ended without one.
+AuditEntry lost(const fs::path& dir, int status) {
+  AuditEntry e;
+  e.stack = dir;
+  e.status = "failed";
+  if (WIFSIGNALED(status))
+    e.message = dir.string() + ": the audit of this stack crashed (signal " + std::to_string(WTERMSIG(status)) + ", " +
+                strsignal(WTERMSIG(status)) + "); the other stacks were audited";
+  else
+    e.message = dir.string() + ": the audit of this stack ended with status " + std::to_string(WEXITSTATUS(status)) +
+                " and no result";
+  return e;
+}
+
+}  // namespace
+
 std::vector<AuditEntry> audit(const std::vector<fs::path>& stacks, const AuditOptions& o, const AuditCallback& cb) {
   // Create (or upgrade) the catalogue once, before the workers open it concurrently.
   { Catalog::open(o.catalog); }
@@ -110,21 +161,83 @@ std::vector<AuditEntry> audit(const std::vector<fs::path>& stacks, const AuditOp
   const unsigned cores = o.params.threads ? o.params.threads : std::max(1u, std::thread::hardware_concurrency());
   const unsigned per_job = std::max(1u, cores / jobs);
   std::vector<AuditEntry> out(stacks.size());
-  std::atomic<std::size_t> next{0};
-  std::size_t done = 0;
-  std::mutex mu;
-  auto work = [&] {
-    for (std::size_t i = next++; i < stacks.size(); i = next++) {
-      out[i] = audit_one(stacks[i], o, per_job);
-      std::lock_guard<std::mutex> lk(mu);
-      ++done;
-      if (cb) cb(done, stacks.size(), out[i]);
+  // Each stack is audited in a process of its own, so that even a crash inside a library
+  // (HDF5 on a file damaged in a way pjd does not check) is that stack's failure only. This
+  // process only forks and collects: it runs no threads, so each child starts from a
+  // consistent state; its entry comes back in a file of a private temporary directory.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string dir_template = (tmpdir && *tmpdir ? std::string(tmpdir) : std::string("/tmp")) + "/pjd-audit-XXXXXX";
+  std::vector<char> buf(dir_template.begin(), dir_template.end());
+  buf.push_back('\0');
+  const char* made = mkdtemp(buf.data());
+  if (!made) throw Error(ErrorKind::Io, dir_template, std::string("cannot create a temporary directory: ") + std::strerror(errno));
+  const fs::path work = made;
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0, done = 0;
+  auto entry_file = [&](std::size_t i) { return work / (std::to_string(i) + ".json"); };
+  auto collect = [&](pid_t pid, int status) {
+    const std::size_t i = running.at(pid);
+    running.erase(pid);
+    std::ifstream in(entry_file(i));
+    bool ok = false;
+    if (in && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      try {
+        out[i] = entry_from_json(nlohmann::json::parse(in));
+        ok = true;
+      } catch (const nlohmann::json::exception&) {
+      }
     }
+    if (!ok) out[i] = lost(stacks[i], status);
+    std::error_code ec;
+    fs::remove(entry_file(i), ec);
+    ++done;
+    if (cb) cb(done, stacks.size(), out[i]);
   };
-  std::vector<std::thread> pool;
-  for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  while (next < stacks.size() || !running.empty()) {
+    while (next < stacks.size() && running.size() < jobs) {
+      const std::size_t i = next++;
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      if (pid < 0) {
+        out[i] = audit_one(stacks[i], o, per_job);  // no process to spare: here, unprotected
+        ++done;
+        if (cb) cb(done, stacks.size(), out[i]);
+        continue;
+      }
+      if (pid == 0) {
+        int code = 1;
+        // Test hook: a crash inside a library while this stack is read (tests/python).
+        if (const char* crash = std::getenv("PJD_TEST_CRASH_STACK");
+            crash && *crash && stacks[i].string().find(crash) != std::string::npos)
+          std::raise(SIGSEGV);
+        try {
+          const AuditEntry e = audit_one(stacks[i], o, per_job);
+          const fs::path f = entry_file(i), part = f.string() + ".part";
+          {
+            std::ofstream os(part);
+            os << entry_to_json(e).dump();
+            if (os.flush()) code = 0;
+          }
+          if (code == 0 && std::rename(part.c_str(), f.c_str()) != 0) code = 1;
+        } catch (...) {
+          code = 1;
+        }
+        std::fflush(nullptr);
+        _exit(code);
+      }
+      running.emplace(pid, i);
+    }
+    if (running.empty()) continue;
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (running.count(pid)) collect(pid, status);
+  }
+  std::error_code ec;
+  fs::remove_all(work, ec);
   return out;
 }
 
