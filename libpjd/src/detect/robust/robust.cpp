@@ -268,8 +268,9 @@ PairZ pair_energy(const double* m, const double* n, std::size_t rows, bool fast,
     for (std::size_t j = 0; j < std::min(rows, R); ++j)
       if (valid(j)) win.insert(m[j]);
     for (std::size_t r = 0; r < rows; ++r) {
-      if (r + R < rows && valid(r + R)) win.insert(m[r + R]);
+      // Out first, then in: the window never holds more than 2R + 1 values.
       if (r >= R + 1 && valid(r - R - 1)) win.erase(m[r - R - 1]);
+      if (r + R < rows && valid(r + R)) win.insert(m[r + R]);
       x[r] = kNaN;
       if (r < 2 || r + 2 > rows || !(n[r] > 0) || !std::isfinite(m[r])) continue;
       const std::size_t h = win.size() / 2;
