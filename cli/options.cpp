@@ -34,7 +34,7 @@ CLI::Option* add_figure_format_option(CLI::App& app, std::string& value) {
 }
 
 CLI::Option* add_threads_option(CLI::App& app, unsigned& value, const std::string& what) {
-  return app.add_option("--threads", value, what)->capture_default_str();
+  return app.add_option("--threads", value, what)->check(CLI::Range(0u, pjd::kMaxThreads))->capture_default_str();
 }
 
 std::filesystem::path catalog_path_or_default(const std::string& value) {

@@ -168,6 +168,13 @@ struct DetectResult {
 /// Returns the parameters normalised (sub_x sorted).
 DetectParams validate_params(const Stack& stack, const DetectParams& params);
 
+/// More worker threads than any machine here has: a larger --threads is a usage error.
+inline constexpr unsigned kMaxThreads = 1024;
+/// The checks of validate_params() that need no stack (method, burst count, thresholds,
+/// threads); throws pjd::Error (Usage). n_burst_from_stack: 0 is allowed (an audit takes
+/// each stack's own count).
+void check_detect_options(const DetectParams& params, bool n_burst_from_stack = false);
+
 /// Runs the detector (calls validate_params first). Throws pjd::Error (Usage for bad parameters, Data for an
 /// unsuitable stack). Reports progress in [0, 1].
 ///

@@ -44,20 +44,17 @@ bool is_sentinel1(const std::string& platform) {
 
 }  // namespace
 
-DetectParams validate_params(const Stack& stack, const DetectParams& params) {
-  DetectParams p = params;
-  const std::string file = stack.file().string();
-  const std::size_t length = stack.length();
-  const std::size_t width = stack.width();
-
-  // Options that do not depend on the stack first (Usage).
+void check_detect_options(const DetectParams& p, bool n_burst_from_stack) {
   if (p.method != "published" && p.method != "robust")
     throw_usage("--method '" + p.method + "' is unknown (available: published, robust)");
   const bool robust = p.method == "robust";
   // Robust: --n-burst is optional (0 = estimated from the seam spacing), an override when given.
-  if (!(robust && p.n_burst == 0) && p.n_burst < 2)
+  if (!((robust || n_burst_from_stack) && p.n_burst == 0) && p.n_burst < 2)
     throw_usage("--n-burst must be >= 2 (bursts per sub-swath; with fewer there is no burst seam), got " +
                 std::to_string(p.n_burst));
+  if (p.threads > kMaxThreads)
+    throw_usage("--threads must be at most " + std::to_string(kMaxThreads) + " (0 = every core), got " +
+                std::to_string(p.threads));
   if (robust && !(p.date_thr_px > 0.0 && std::isfinite(p.date_thr_px)))
     throw_usage("--date-thr-px must be a positive number of pixels, got " + fmt(p.date_thr_px));
   if (!(p.cmin > 0.0 && p.cmin <= 1.0)) throw_usage("--cmin must be in (0, 1], got " + fmt(p.cmin));
@@ -65,6 +62,16 @@ DetectParams validate_params(const Stack& stack, const DetectParams& params) {
     throw_usage("--pct must be a fraction in (0, 1) (0.25 = 25th percentile), got " + fmt(p.pct));
   if (!(p.pj_thr_mm > 0.0) || !std::isfinite(p.pj_thr_mm))
     throw_usage("--pj-thr must be a positive number of millimetres, got " + fmt(p.pj_thr_mm));
+}
+
+DetectParams validate_params(const Stack& stack, const DetectParams& params) {
+  DetectParams p = params;
+  const std::string file = stack.file().string();
+  const std::size_t length = stack.length();
+  const std::size_t width = stack.width();
+
+  // Options that do not depend on the stack first (Usage).
+  check_detect_options(p);
 
   // --sub-x: sorted; x1 <= WIDTH-1 as the reference requires (Usage, naming the width).
   if (p.sub_x) {

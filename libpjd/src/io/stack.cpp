@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <sstream>
+#include <map>
 #include <set>
 
 #include "io/direct_read.hpp"
@@ -116,6 +119,40 @@ static DatasetInfo describe(hid_t dset, const std::string& name) {
   return info;
 }
 
+/// Rows or columns no stack can have (a full-resolution Sentinel-1 IW frame has ~70000).
+constexpr std::size_t kMaxSide = 1'000'000;
+
+/// The attributes pjd computes with, checked where they are read: a value out of its
+/// physical range is refused naming the attribute (a cast of NaN or 1e30 to an integer
+/// is undefined, and a wavelength of inf gives ramps of 0 mm).
+static void check_attributes(const Attributes& attrs, const std::string& file) {
+  struct Rule {
+    const char* key;
+    double lo, hi;
+    bool whole;
+    const char* what;
+  };
+  static const Rule rules[] = {
+      {"LENGTH", 1, double(kMaxSide), true, "a whole number of rows"},
+      {"WIDTH", 1, double(kMaxSide), true, "a whole number of columns"},
+      {"WAVELENGTH", 1e-3, 1.0, false, "a radar wavelength in metres (Sentinel-1: 0.0555)"},
+      {"ALOOKS", 1, 10000, true, "a whole number of azimuth looks"},
+      {"RLOOKS", 1, 10000, true, "a whole number of range looks"},
+      {"trackNumber", 0, 100000, true, "a whole relative orbit number"},
+      {"number_of_bursts", 1, 1000, true, "a whole number of bursts"},
+  };
+  for (const auto& r : rules) {
+    if (!attrs.has(r.key)) continue;
+    const auto v = attrs.number(r.key);
+    if (!v || !std::isfinite(*v) || *v < r.lo || *v > r.hi || (r.whole && *v != std::floor(*v))) {
+      std::ostringstream range;
+      range << r.lo << " to " << r.hi;
+      throw_data(file, "attribute " + std::string(r.key) + " is '" + attrs.get(r.key) + "', expected " + r.what + " (" +
+                           range.str() + ")");
+    }
+  }
+}
+
 static herr_t collect_names(hid_t, const char* name, const H5L_info_t*, void* data) {
   static_cast<std::vector<std::string>*>(data)->emplace_back(name);
   return 0;
@@ -131,6 +168,8 @@ static std::vector<std::string> read_date_pairs(hid_t fid, const std::string& fi
   hsize_t dims[2];
   H5Sget_simple_extent_dims(space, dims, nullptr);
   if (dims[1] != 2) throw_data(file, "dataset 'date' must have shape (pairs, 2)");
+  if (dims[0] > 1'000'000)
+    throw_data(file, "dataset 'date' declares " + std::to_string(dims[0]) + " pairs, more than any stack holds (1000000)");
   n = dims[0];
   std::vector<std::string> out;
   out.reserve(n * 2);
@@ -220,14 +259,22 @@ Stack Stack::open(const fs::path& path) {
   std::size_t n = 0;
   const auto dates = read_date_pairs(impl->fid, fname, n);
   if (n == 0) impl->fail("empty stack: no pairs in 'date'");
+  std::map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < n; ++i) {
     Pair p{dates[2 * i], dates[2 * i + 1]};
+    long ref = 0, sec = 0;
     try {
-      days_from_yyyymmdd(p.ref);
-      days_from_yyyymmdd(p.sec);
+      ref = days_from_yyyymmdd(p.ref);
+      sec = days_from_yyyymmdd(p.sec);
     } catch (const Error& e) {
       impl->fail("pair " + std::to_string(i) + " of 'date': " + e.problem());
     }
+    // An interferogram's reference date comes before its secondary date (MintPy's order).
+    if (ref >= sec)
+      impl->fail("pair " + std::to_string(i) + " of 'date' is " + p.ref + "_" + p.sec + ": " +
+                 (ref == sec ? "both dates are the same day" : "the reference date is after the secondary date"));
+    if (const auto [it, fresh] = seen.emplace(p.name(), i); !fresh)
+      impl->fail("pair " + std::to_string(i) + " of 'date' (" + p.name() + ") repeats pair " + std::to_string(it->second));
     impl->pairs.push_back(std::move(p));
   }
 
@@ -235,9 +282,11 @@ Stack Stack::open(const fs::path& path) {
   impl->keep.assign(n, true);
   if (impl->datasets.count("dropIfgram")) {
     const auto& info = impl->datasets.at("dropIfgram");
-    if (info.shape.size() != 1 || info.shape[0] != n)
-      impl->fail("dataset 'dropIfgram' has " + std::to_string(info.shape.empty() ? 0 : info.shape[0]) +
-                 " values for " + std::to_string(n) + " pairs");
+    if (info.shape.size() != 1 || info.shape[0] != n) {
+      std::string shape;
+      for (auto d : info.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+      impl->fail("dataset 'dropIfgram' has shape (" + shape + "), expected (" + std::to_string(n) + ",): one flag per pair");
+    }
     Handle dset(H5Dopen2(impl->fid, "dropIfgram", H5P_DEFAULT));
     std::vector<signed char> buf(n);
     Handle mtype(H5Tcopy(H5T_NATIVE_SCHAR));
@@ -263,10 +312,14 @@ Stack Stack::open(const fs::path& path) {
   const auto& unw = impl->datasets.at("unwrapPhase");
   if (unw.shape.size() != 3)
     impl->fail("dataset 'unwrapPhase' has rank " + std::to_string(unw.shape.size()) + ", expected 3 (pairs, rows, columns)");
+  check_attributes(impl->attrs, impl->file.string());
   auto attr_len = impl->attrs.number("LENGTH");
   auto attr_wid = impl->attrs.number("WIDTH");
   impl->length = attr_len ? static_cast<std::size_t>(*attr_len) : unw.shape[1];
   impl->width = attr_wid ? static_cast<std::size_t>(*attr_wid) : unw.shape[2];
+  if (impl->length > kMaxSide || impl->width > kMaxSide)
+    impl->fail("dataset 'unwrapPhase' declares " + std::to_string(unw.shape[1]) + " x " + std::to_string(unw.shape[2]) +
+               " cells per pair, more than " + std::to_string(kMaxSide) + " rows or columns");
   for (const auto& [name, info] : impl->datasets) {
     if (info.shape.size() != 3) continue;
     if (info.shape[0] != n || info.shape[1] != impl->length || info.shape[2] != impl->width)

@@ -155,6 +155,8 @@ AuditEntry lost(const fs::path& dir, int status) {
 }  // namespace
 
 std::vector<AuditEntry> audit(const std::vector<fs::path>& stacks, const AuditOptions& o, const AuditCallback& cb) {
+  // Bad options are the caller's mistake, said once (not once per stack).
+  check_detect_options(o.params, /*n_burst_from_stack=*/true);
   // Create (or upgrade) the catalogue once, before the workers open it concurrently.
   { Catalog::open(o.catalog); }
   const unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(std::max<std::size_t>(1, stacks.size()))));

@@ -1,0 +1,152 @@
+"""Malformed inputs get one clear stderr line, the right exit code, and nothing written
+(issue 14: items 6, 11, 12, 14 so far).
+
+Each case derives a damaged copy of a small simulated stack (attributes, dates, shapes,
+file types) or a bad option, runs a pjd command, and checks: the exit code (2 usage,
+3 data); exactly one stderr line, naming the file (or the option) and the problem; the
+input unchanged (sha256); no temporary file left beside it or in the output folder. The
+FIFO cases also check that pjd returns at all (a 20 s timeout).
+
+Run by ctest with Debian's /usr/bin/python3: argv[1] = pjd executable, argv[2] = shared dir."""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+pjd = sys.argv[1]
+failures = []
+checked = 0
+
+
+def sha(path):
+    if not os.path.isfile(path):
+        return None
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def check(label, args, code, must_contain, watched, out_dir=None):
+    """Runs pjd with args; expects exit `code` and one stderr line holding every string of
+    must_contain; the files in `watched` unchanged; no '.tmp' names left."""
+    global checked
+    checked += 1
+    before = {w: sha(w) for w in watched}
+    try:
+        r = subprocess.run([pjd, *args], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        failures.append(f"{label}: no answer in 20 s (hangs)")
+        return
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    problems = []
+    if r.returncode != code:
+        problems.append(f"exit {r.returncode}, expected {code}")
+    if len(lines) != 1:
+        problems.append(f"{len(lines)} stderr lines: {lines[:3]}")
+    else:
+        missing = [m for m in must_contain if m not in lines[0]]
+        if missing:
+            problems.append(f"stderr lacks {missing}: {lines[0]}")
+        if "std::" in lines[0] or "json.exception" in lines[0]:
+            problems.append(f"raw library text: {lines[0]}")
+    for w, h in before.items():
+        if sha(w) != h:
+            problems.append(f"{w} changed")
+    for d in {os.path.dirname(w) for w in watched} | ({out_dir} if out_dir else set()):
+        if d and os.path.isdir(d):
+            left = [n for n in os.listdir(d) if ".tmp" in n]
+            if left:
+                problems.append(f"temporary files left in {d}: {left}")
+    if problems:
+        failures.append(f"{label}: {'; '.join(problems)}")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    base = os.path.join(tmp, "base")
+    r = subprocess.run([pjd, "simulate", base, "--size", "tiny", "--seed", "5", "--progress", "none"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    n_case = 0
+
+    def variant(edit):
+        """A copy of the base stack with edit(h5py.File) applied; returns (dir, file)."""
+        global n_case
+        n_case += 1
+        d = os.path.join(tmp, f"case{n_case}")
+        shutil.copytree(os.path.join(base, "inputs"), os.path.join(d, "inputs"))
+        f = os.path.join(d, "inputs", "ifgramStack.h5")
+        with h5py.File(f, "r+") as h:
+            edit(h)
+        return d, f
+
+    def set_attr(key, value):
+        return lambda h: h.attrs.__setitem__(key, value)
+
+    # Attributes out of their physical range (item 11: no garbage numbers from casts; item 12).
+    attr_cases = [("LENGTH", "nan"), ("LENGTH", "1e30"), ("LENGTH", "-200"), ("LENGTH", "12.5"), ("WIDTH", "inf"),
+                  ("WAVELENGTH", "inf"), ("WAVELENGTH", "1e308"), ("WAVELENGTH", "-0.05"), ("WAVELENGTH", "abc"),
+                  ("ALOOKS", "0"), ("ALOOKS", "1e9"), ("RLOOKS", "-1"), ("trackNumber", "1e300"),
+                  ("number_of_bursts", "-2147483648"), ("number_of_bursts", "nan")]
+    for key, value in attr_cases:
+        d, f = variant(set_attr(key, value))
+        for cmd in (["info", d], ["detect", d, "--out", os.path.join(tmp, "o"), "--no-catalog", "--no-figures",
+                                  "--progress", "none"]):
+            check(f"{key}={value} / {cmd[0]}", cmd, 3, [f, key, value], [f], os.path.join(tmp, "o"))
+
+    # Dates (item 12: reversed pairs; item 10: same-day and duplicate pairs).
+    def set_date(i, ref, sec):
+        def edit(h):
+            dates = h["date"][()]
+            dates[i] = [ref.encode(), sec.encode()]
+            h["date"][...] = dates
+        return edit
+
+    with h5py.File(os.path.join(base, "inputs", "ifgramStack.h5"), "r") as h:
+        d0 = [x.decode() for x in h["date"][0]]
+        d1 = [x.decode() for x in h["date"][1]]
+    date_cases = [("reversed pair", set_date(0, d0[1], d0[0]), "after the secondary"),
+                  ("same-day pair", set_date(0, d0[0], d0[0]), "same day"),
+                  ("duplicate pair", set_date(1, d0[0], d0[1]), "repeats pair 0"),
+                  ("not a date", set_date(1, "2020133", d1[1]), "pair 1")]
+    for label, edit, text in date_cases:
+        d, f = variant(edit)
+        check(f"{label} / info", ["info", d], 3, [f, text], [f])
+
+    # Shapes: a (n, 1) dropIfgram (item 11), a float dropIfgram is left to the exclude tests.
+    def column_drop(h):
+        n = h["dropIfgram"].shape[0]
+        del h["dropIfgram"]
+        h.create_dataset("dropIfgram", data=np.ones((n, 1), dtype=bool))
+    d, f = variant(column_drop)
+    check("(n, 1) dropIfgram / info", ["info", d], 3, [f, "dropIfgram", "shape"], [f])
+
+    # File types (item 6): a FIFO as the stack or as summary.json must not hang.
+    fifo_dir = os.path.join(tmp, "fifo", "inputs")
+    os.makedirs(fifo_dir)
+    fifo = os.path.join(fifo_dir, "ifgramStack.h5")
+    os.mkfifo(fifo)
+    for cmd in (["info", os.path.dirname(fifo_dir)], ["detect", os.path.dirname(fifo_dir), "--no-catalog",
+                                                      "--no-figures", "--out", os.path.join(tmp, "o2")]):
+        check(f"FIFO stack / {cmd[0]}", cmd, 3, [fifo, "not a regular file"], [], os.path.join(tmp, "o2"))
+    res = os.path.join(tmp, "fifo_result")
+    os.makedirs(res)
+    os.mkfifo(os.path.join(res, "summary.json"))
+    check("FIFO summary.json / overlay", ["overlay", res, "--out", os.path.join(tmp, "x.gpkg")], 3,
+          ["summary.json", "not a regular file"], [])
+    check("directory as a stack file / info", ["info", os.path.join(base, "inputs", "ifgramStack.h5", "")], 3,
+          ["ifgramStack.h5"], [])
+
+    # Options (item 14: usage is exit 2, said once).
+    bf = os.path.join(base, "inputs", "ifgramStack.h5")
+    check("--threads 4294967295 / detect", ["detect", base, "--threads", "4294967295", "--no-catalog"], 2,
+          ["--threads"], [bf])
+    check("-n -3 / audit", ["audit", base, "-n", "-3", "--catalog", os.path.join(tmp, "a.gpkg")], 2,
+          ["--n-burst", "-3"], [bf])
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{checked - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
