@@ -146,6 +146,27 @@ with tempfile.TemporaryDirectory() as tmp:
     check("-n -3 / audit", ["audit", base, "-n", "-3", "--catalog", os.path.join(tmp, "a.gpkg")], 2,
           ["--n-burst", "-3"], [bf])
 
+    # Leftovers (item 15): temporaries of killed runs are cleared by the next run into the
+    # folder; those of live processes and other machines' recent ones are kept.
+    import socket
+    host = socket.gethostname()
+    for c in "/-.":
+        host = host.replace(c, "_")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    out = os.path.join(tmp, "leftovers")
+    os.makedirs(out)
+    stale = [f".summary.json.tmp-{host}-{dead.pid}-0", f".intensity_pct.nc.tmp-{host}-{dead.pid}-3.aux.xml"]
+    kept = [f".summary.json.tmp-{host}-{os.getpid()}-0", ".summary.json.tmp-otherhost-12345-0"]
+    for name in stale + kept:
+        open(os.path.join(out, name), "w").write("partial")
+    r = subprocess.run([pjd, "detect", base, "--out", out, "--no-catalog", "--no-figures", "--progress", "none"],
+                       capture_output=True, text=True)
+    checked += 1
+    left = sorted(n for n in os.listdir(out) if ".tmp-" in n)
+    if r.returncode != 0 or left != sorted(kept):
+        failures.append(f"stale temporaries: exit {r.returncode}, left {left}, expected {sorted(kept)}: {r.stderr}")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{checked - len(failures)} passed, {len(failures)} failed")

@@ -12,8 +12,10 @@
 
 namespace pjd {
 
-/// A temporary path next to `target`: "<dir>/.<name>.tmp-<pid>-<n>". Unique within
-/// the process and across processes; the file itself is not created.
+/// A temporary path next to `target`: "<dir>/.<name>.tmp-<host>-<pid>-<n>". Unique within
+/// the process and across processes and machines; the file itself is not created. The
+/// first call for a directory removes the temporaries killed runs left there: this
+/// host's whose process is gone, and any untouched for a day.
 std::filesystem::path temporary_path_for(const std::filesystem::path& target);
 
 /// A text/binary file written through a std::ofstream, renamed into place on commit().
