@@ -11,7 +11,6 @@
 #include "pjd/error.hpp"
 #include "pjd/exclude.hpp"
 #include "pjd/outputs.hpp"
-#include "pjd/stack.hpp"
 
 namespace pjd::cli {
 namespace {
@@ -97,23 +96,22 @@ int run(const ExcludeArgs& a) {
               << list(set.dates) << "\n";
   }
 
-  // The network check needs the stack's pairs and current dropIfgram.
+  // The network check needs the stack's pairs and current dropIfgram. Nothing is written
+  // before every check passed: the stack's (writable, not locked, a boolean dropIfgram),
+  // the network's, the template's, and those of --apply (a dry run of it first).
   const std::filesystem::path stack_path = a.stack.empty() ? loaded.stack_file : std::filesystem::path(a.stack);
   if (a.apply && !a.dry_run) check_stack_writable(stack_path);  // refuse before any change
   std::optional<NetworkCheck> net;
   std::vector<std::string> drop;
+  std::vector<std::filesystem::path> inputs{loaded.summary_file};  // files the template must not be
   {
     std::error_code ec;
     if (!a.stack.empty() || a.apply || std::filesystem::exists(stack_path, ec)) {
-      std::vector<std::string> names;
-      std::vector<bool> keep;
-      {
-        const Stack s = Stack::open(stack_path);
-        for (const auto& p : s.pairs()) names.push_back(p.name());
-        keep = s.keep();
-      }
+      const StackFlags s = read_stack_flags(stack_path, /*boolean_only=*/a.apply);
+      const std::vector<std::string>& names = s.pairs;
+      inputs.push_back(s.file);
       drop = pairs_to_drop(names, set);
-      net = check_network(names, keep, drop, set.ramp_mm);
+      net = check_network(names, s.keep, drop, set.ramp_mm);
       j["stack"] = stack_path.string();
       j["pairs_to_drop"] = drop;
       j["network"] = network_json(*net);
@@ -139,8 +137,14 @@ int run(const ExcludeArgs& a) {
     }
   }
 
+  if (!a.dry_run && !a.cfg.empty()) {
+    // Checks only, before the first write: the template (a regular text file, not an
+    // input), then --apply's own (saved flags, lock), so that a refusal leaves both as they were.
+    (void)update_template_file(a.cfg, set, a.replace, /*dry_run=*/true, inputs);
+    if (a.apply) (void)apply_drop(stack_path, drop, set.ramp_mm, a.force, /*dry_run=*/true);
+  }
   if (!a.cfg.empty()) {
-    const TemplateEdit e = update_template_file(a.cfg, set, a.replace, a.dry_run);
+    const TemplateEdit e = update_template_file(a.cfg, set, a.replace, a.dry_run, inputs);
     j["template"] = {{"file", a.cfg},
                      {"changed", e.changed},
                      {"pairs_added", e.pairs_added},

@@ -49,9 +49,14 @@ struct TemplateEdit {
 TemplateEdit edit_template(const std::string& text, const ExclusionSet& set, bool replace = false);
 
 /// edit_template on a file (created when missing), written atomically unless `dry_run`.
-/// Throws pjd::Error (Data when it cannot be read, Io when it cannot be written).
+/// A symbolic link is followed: the file it points to is edited (the link stays), keeping
+/// that file's permission bits. Every check comes before anything is written; refused
+/// with pjd::Error (Data, naming the file): a template that is not a regular file (a FIFO,
+/// a directory, a device), a link to nothing, a file that is not text (NUL bytes, an HDF5
+/// file), or one of `inputs` (the stack, summary.json: files of the same run). Io when it
+/// cannot be written.
 TemplateEdit update_template_file(const std::filesystem::path& file, const ExclusionSet& set, bool replace,
-                                  bool dry_run);
+                                  bool dry_run, const std::vector<std::filesystem::path>& inputs = {});
 
 // ---------------------------------------------------------------- network
 
@@ -95,21 +100,42 @@ struct DropChange {
 };
 
 /// Refuses (pjd::Error, Data, naming the file) a stack that cannot be written now: the
-/// file is read-only, or another process holds it open (HDF5 file locking: open for
-/// writing, or open for reading). `stack` is a MintPy directory or the file.
+/// file is not a regular, non-empty HDF5 file, is read-only, or another process holds it
+/// open (HDF5 file locking: open for writing, or open for reading). Writes nothing: the
+/// file is never opened for writing here. `stack` is a MintPy directory or the file.
 void check_stack_writable(const std::filesystem::path& stack);
 
-/// Opens the stack for writing, refusing (pjd::Error, Data) when the file is read-only,
-/// open for writing elsewhere, or open elsewhere at all (HDF5 file locking).
+/// The pairs and dropIfgram flags of a stack.
+struct StackFlags {
+  std::filesystem::path file;      ///< the ifgramStack.h5 file
+  std::vector<std::string> pairs;  ///< YYYYMMDD_yyyymmdd, in stack order
+  std::vector<bool> keep;          ///< dropIfgram (true = kept)
+};
+
+/// Reads the pairs and dropIfgram of a stack (a MintPy directory or the file), read-only.
+/// Refuses (pjd::Error, Data, naming the file and the dataset) a file that is not a regular,
+/// non-empty HDF5 file, a stack without dropIfgram, a dropIfgram that is not one flag per pair
+/// (shape (pairs,)), and, when `boolean_only`, one that is not boolean (an h5py bool, or an
+/// integer dataset holding only 0 and 1): --apply and --restore could not bring back values
+/// such as 0.5, NaN or 2 bit for bit.
+StackFlags read_stack_flags(const std::filesystem::path& stack, bool boolean_only);
+
 /// Sets dropIfgram to false for `drop` (never back to true), after saving the original
 /// flags once in the attribute kSavedDropAttribute; touches MODIFICATION_TIME of every
-/// interferogram dataset as MintPy's modify_network does. Refuses (Data) to disconnect
-/// the network unless `force`. `dry_run` checks everything but writes nothing.
+/// interferogram dataset as MintPy's modify_network does. Every check (read_stack_flags with
+/// boolean_only, check_stack_writable, the saved flags, the network: refused (Data) when it
+/// would be disconnected, unless `force`) is made on the file opened read-only; the file is
+/// opened for writing only once they pass. The saved flags are flushed to disk (H5Fflush,
+/// fsync) before dropIfgram changes, so that a process killed at any point leaves either the
+/// flags unchanged or a saved copy that --restore brings back. `dry_run` checks everything
+/// but writes nothing.
 DropChange apply_drop(const std::filesystem::path& stack, const std::vector<std::string>& drop,
                       const std::map<std::string, double>& ramp_mm, bool force, bool dry_run);
 
-/// Writes the saved flags back, removes the attribute and touches MODIFICATION_TIME.
-/// Throws pjd::Error (Data) when nothing was saved or the saved pairs do not match.
+/// Writes the saved flags back (flushed to disk), then removes the attribute, and touches
+/// MODIFICATION_TIME; a restore killed between the two is finished by running it again.
+/// Throws pjd::Error (Data) when nothing was saved, the saved copy is malformed or its pairs
+/// do not match; the same checks as apply_drop come before any write.
 DropChange restore_drop(const std::filesystem::path& stack, bool dry_run);
 
 }  // namespace pjd

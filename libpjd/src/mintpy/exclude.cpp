@@ -1,7 +1,13 @@
 // Exclusions for MintPy: the template edit and the network check (see pjd/exclude.hpp).
 #include "pjd/exclude.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -169,18 +175,102 @@ TemplateEdit edit_template(const std::string& text, const ExclusionSet& set, boo
   return out;
 }
 
-TemplateEdit update_template_file(const fs::path& file, const ExclusionSet& set, bool replace, bool dry_run) {
+namespace {
+
+/// The template as it is now: where it really lives (a symbolic link resolved), its text and
+/// its permission bits; nothing when it does not exist yet. Refuses what is not a regular
+/// text file without blocking or writing: the type is checked with stat() before the file is
+/// opened (non-blocking, then checked again on the descriptor), so a FIFO never hangs.
+struct ExistingTemplate {
+  fs::path target;
   std::string text;
+  fs::perms mode = fs::perms::none;
+};
+
+std::optional<ExistingTemplate> read_template_file(const fs::path& file) {
+  const std::string name = file.string();
   std::error_code ec;
-  if (fs::exists(file, ec)) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw_data(file.string(), "cannot open the template for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+  const auto link = fs::symlink_status(file, ec);
+  if (ec || link.type() == fs::file_type::not_found) {
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      throw_data(name, "cannot read the template's status: " + ec.message());
+    return std::nullopt;  // a new template
   }
-  TemplateEdit e = edit_template(text, set, replace);
-  if (e.changed && !dry_run) write_file_atomically(file, e.text);
+  ExistingTemplate t;
+  t.target = file;
+  if (link.type() == fs::file_type::symlink) {
+    // Edited through the link: the file it points to changes, the link stays a link.
+    t.target = fs::canonical(file, ec);
+    if (ec) {
+      std::error_code ec2;
+      const auto to = fs::read_symlink(file, ec2);
+      throw_data(name, "the template is a symbolic link to " + (ec2 ? std::string("?") : to.string()) +
+                           ", which cannot be followed (" + ec.message() + ")");
+    }
+  }
+  const std::string tname = t.target.string();
+  auto not_regular = [&](mode_t m) {
+    const char* what = S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" : "a device";
+    throw_data(tname, std::string("the template is not a regular file (") + what + ")");
+  };
+  struct stat sb {};
+  if (::stat(tname.c_str(), &sb) != 0) throw_data(tname, std::string("cannot read the template: ") + std::strerror(errno));
+  if (!S_ISREG(sb.st_mode)) not_regular(sb.st_mode);
+  const int fd = ::open(tname.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw_data(tname, std::string("cannot open the template for reading: ") + std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  if (::fstat(fd, &sb) != 0) throw_data(tname, std::string("cannot read the template: ") + std::strerror(errno));
+  if (!S_ISREG(sb.st_mode)) not_regular(sb.st_mode);  // replaced between stat and open
+  t.mode = static_cast<fs::perms>(sb.st_mode & 07777);
+  char buf[65536];
+  for (;;) {
+    const ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw_data(tname, std::string("cannot read the template: ") + std::strerror(errno));
+    }
+    t.text.append(buf, static_cast<std::size_t>(got));
+  }
+  static const char kHdf5Signature[] = "\x89HDF\r\n\x1a\n";
+  if (t.text.compare(0, 8, kHdf5Signature, 8) == 0)
+    throw_data(tname, "the template is an HDF5 file, not a smallbaselineApp text template: refusing to append to it");
+  if (const auto nul = t.text.find('\0'); nul != std::string::npos)
+    throw_data(tname, "the template is not a text file (a NUL byte at offset " + std::to_string(nul) +
+                          "): refusing to append to a binary file");
+  return t;
+}
+
+}  // namespace
+
+TemplateEdit update_template_file(const fs::path& file, const ExclusionSet& set, bool replace, bool dry_run,
+                                  const std::vector<fs::path>& inputs) {
+  const auto existing = read_template_file(file);
+  const fs::path target = existing ? existing->target : file;
+  if (existing) {
+    for (const auto& in : inputs) {
+      std::error_code ec;
+      if (!in.empty() && fs::equivalent(target, in, ec) && !ec)
+        throw_data(target.string(), "the template is " + in.string() +
+                                        ", an input of this run: give the smallbaselineApp template (a text file)");
+    }
+  }
+  TemplateEdit e = edit_template(existing ? existing->text : std::string(), set, replace);
+  if (e.changed && !dry_run) {
+    AtomicFile out(target);
+    if (existing) {
+      // The edited file keeps the original's permission bits (set before the text is
+      // written, so a private template is never readable by others, even for a moment).
+      std::error_code ec;
+      fs::permissions(out.temporary(), existing->mode, fs::perm_options::replace, ec);
+      if (ec) throw_io(target.string(), "cannot give the edited template the original's permissions: " + ec.message());
+    }
+    out.stream() << e.text;
+    out.commit();
+  }
   return e;
 }
 

@@ -1,9 +1,37 @@
 // dropIfgram apply/restore in ifgramStack.h5 (see pjd/exclude.hpp).
+//
+// Order of work, for apply and restore alike:
+//  1. checks, with the file opened read-only or not through HDF5 at all: a regular,
+//     non-empty HDF5 file, writable, not locked by another process (flock probe), a boolean
+//     dropIfgram of one flag per pair, a well-formed saved copy, the network;
+//  2. only then the file is opened for writing.
+// Apply writes in two steps, each made durable (H5Fflush, then fsync of the file):
+//  a. the saved copy of the flags (attribute PJD_ORIGINAL_DROPIFGRAM), when there is none;
+//  b. the new flags and MODIFICATION_TIME.
+// Restore mirrors it: a. the saved flags and MODIFICATION_TIME, b. the attribute removed.
+// So a process killed anywhere between two HDF5 calls leaves a stack whose flags are either
+// unchanged, or changed with the saved copy on disk: running the command again finishes it,
+// and --restore brings the original flags back.
+//
+// Why the saved copy stays in the stack (and not in a side file written first): it travels
+// with the stack when it is copied or moved, it is what --restore and earlier pjd versions
+// read, and there is one source of truth (a side file could be lost, or outlive a restore).
+// The two flushes give the same guarantee against a kill at any pjd write point. What no
+// ordering in pjd can prevent is a kill inside one HDF5 call (HDF5 1.10 has no journal): a
+// torn metadata write damages the stack itself, whatever holds the saved flags.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "io/h5util.hpp"
@@ -26,57 +54,268 @@ const std::vector<std::string> kIfgramDatasets{
     "azimuthOffset", "azimuthOffsetStd",                  "rangeOffset",          "rangeOffsetStd",
     "offsetSNR",     "refPhase"};
 
-struct StackState {
-  fs::path file;
-  std::vector<std::string> pairs;
-  std::vector<bool> keep;
-};
+// ---------------------------------------------------------------- test hook
 
-StackState read_state(const fs::path& path) {
-  const Stack s = Stack::open(path);  // closed again at the end of this scope
-  StackState st;
-  st.file = s.file();
-  for (const auto& p : s.pairs()) st.pairs.push_back(p.name());
-  st.keep = s.keep();
-  if (!s.has_dataset("dropIfgram"))
-    throw_data(st.file.string(), "has no dataset 'dropIfgram' (not a MintPy ifgramStack written by load_data?)");
-  return st;
+/// TEST-ONLY hook, for the kill tests of tests/unit/mintpy (never set it otherwise).
+/// Every HDF5 write or flush of --apply/--restore is followed by a write point (and the
+/// opening for writing is preceded by one). With the environment variable
+///   PJD_TEST_KILL_AT=N      (1-based count of the points passed in this process) or
+///   PJD_TEST_KILL_AT=NAME   (e.g. "apply.backup-flushed")
+/// the process raises SIGKILL on itself at that point, as a user's kill -9 or a crash would;
+/// PJD_TEST_KILL_TRACE=1 prints "pjd-kill-point N NAME" on stderr at each point, so that a
+/// test can list them. Unset (always, outside the tests) it costs two getenv calls the
+/// first time and a branch after.
+void write_point(const std::string& name) {
+  static const char* const kill_at = std::getenv("PJD_TEST_KILL_AT");
+  static const bool trace = std::getenv("PJD_TEST_KILL_TRACE") != nullptr;
+  if (kill_at == nullptr && !trace) return;
+  static int count = 0;
+  ++count;
+  if (trace) std::fprintf(stderr, "pjd-kill-point %d %s\n", count, name.c_str());
+  if (kill_at != nullptr && (name == kill_at || std::to_string(count) == kill_at)) {
+    std::fflush(stderr);
+    std::raise(SIGKILL);
+  }
 }
 
-/// Opens the file for writing, or says why not (read-only, or open elsewhere: HDF5's
-/// file lock is held by another process).
-Handle open_for_writing(const fs::path& file) {
+// ---------------------------------------------------------------- checks (no writes)
+
+fs::path stack_file_of(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_directory(p, ec)) return p;
+  if (fs::exists(p / "inputs" / "ifgramStack.h5", ec)) return p / "inputs" / "ifgramStack.h5";
+  return p / "ifgramStack.h5";
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+/// The stack file named by `stack`, checked without opening it through HDF5: it exists, is
+/// a regular file (a FIFO would block the first read), is not empty and has the HDF5
+/// signature. HDF5 is never handed anything else (opened for writing, a 0-byte file
+/// became an 800-byte HDF5 file).
+fs::path checked_stack_file(const fs::path& stack) {
+  const fs::path file = stack_file_of(stack);
   const std::string name = file.string();
+  struct stat sb {};
+  if (::stat(name.c_str(), &sb) != 0) {
+    const int err = errno;
+    throw_data(name, err == ENOENT ? std::string("no such file") : "cannot read the file's status: " + errno_text(err));
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    const char* what = S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory without inputs/ifgramStack.h5"
+                       : S_ISSOCK(sb.st_mode) ? "a socket" : "a device";
+    throw_data(name, std::string("is not a regular file (") + what + "): not an HDF5 stack");
+  }
+  if (sb.st_size == 0) throw_data(name, "is empty (0 bytes): not an HDF5 stack");
+  {
+    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw_data(name, "cannot open for reading: " + errno_text(errno));
+    ::close(fd);
+  }
+  if (!h5::is_hdf5(name)) throw_data(name, "is not an HDF5 file (no HDF5 signature): not a MintPy stack");
+  return file;
+}
+
+/// Read-only, write bits, and other processes holding the file (HDF5 file locking, which
+/// is flock() on Linux: exclusive for a writer, shared for a reader), probed with flock on
+/// a read-only descriptor so that nothing is written.
+void check_writable_file(const std::string& name) {
   // No write bit at all counts as read-only even for root (whom access() lets write).
   struct stat sb {};
   const bool no_write_bits = ::stat(name.c_str(), &sb) == 0 && (sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0;
   if (no_write_bits || ::access(name.c_str(), W_OK) != 0)
     throw_data(name, "is read-only: pjd exclude --apply/--restore needs to write dropIfgram (copy the stack or "
                      "change its permissions)");
-  h5::init_library();
-  Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_file_locking(fapl, true, true);
-  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDWR, fapl));
-  if (f.valid()) return f;
-  Handle r(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl));
-  if (!r.valid())
+  const char* use_locking = std::getenv("HDF5_USE_FILE_LOCKING");
+  if (use_locking != nullptr && std::strcmp(use_locking, "FALSE") == 0) return;  // HDF5 does not lock either
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw_data(name, "cannot open for reading: " + errno_text(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    ::close(fd);  // releases the probe's lock
+    return;
+  }
+  const int err = errno;
+  const bool writer = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  ::close(fd);
+  if (err != EWOULDBLOCK) return;  // no locks on this file system: HDF5's own opening decides
+  if (writer)
     throw_data(name, "is open for writing in another process (HDF5 file lock): close it (e.g. a running MintPy "
                      "step) and try again");
   throw_data(name, "is open in another process (HDF5 file lock): close it (e.g. a viewer or a MintPy step) and "
                    "try again");
 }
 
-std::vector<signed char> read_flags(hid_t dset, const std::string& file, std::size_t n) {
-  Handle etype(H5Tenum_create(H5T_NATIVE_SCHAR));
-  signed char v0 = 0, v1 = 1;
-  H5Tenum_insert(etype, "FALSE", &v0);
-  H5Tenum_insert(etype, "TRUE", &v1);
-  Handle ftype(H5Dget_type(dset));
-  std::vector<signed char> buf(n);
-  const hid_t mtype = H5Tget_class(ftype) == H5T_ENUM ? etype.get() : H5T_NATIVE_SCHAR;
-  if (H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
-    throw_data(file, "cannot read dataset 'dropIfgram'");
-  return buf;
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + (dims.size() == 1 ? ",)" : ")");
+}
+
+std::string type_text(hid_t type) {
+  const std::size_t bits = H5Tget_size(type) * 8;
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT: return std::to_string(bits) + "-bit float";
+    case H5T_INTEGER: return std::to_string(bits) + "-bit integer";
+    case H5T_STRING: return "string";
+    case H5T_ENUM: return "enum";
+    case H5T_COMPOUND: return "compound";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_ARRAY: return "array";
+    default: return "non-numeric";
+  }
+}
+
+/// dropIfgram checked before pjd::Stack reads it: one flag per pair, and (`boolean_only`)
+/// boolean values that --apply/--restore write back bit for bit: an h5py bool (enum
+/// FALSE/TRUE) holding only its two members, or an integer holding only 0 and 1.
+void check_drop_dataset(const std::string& name, bool boolean_only) {
+  h5::init_library();
+  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!f.valid()) return;  // Stack::open says what is wrong with the file
+  if (H5Lexists(f, "dropIfgram", H5P_DEFAULT) <= 0)
+    throw_data(name, "has no dataset 'dropIfgram' (not a MintPy ifgramStack written by load_data?)");
+  Handle d(H5Dopen2(f, "dropIfgram", H5P_DEFAULT));
+  if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
+  Handle space(H5Dget_space(d));
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) throw_data(name, "cannot read the shape of dataset 'dropIfgram'");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  // The pair count, from 'date' (pairs, 2); Stack::open checks 'date' itself.
+  std::optional<hsize_t> n_pairs;
+  if (H5Lexists(f, "date", H5P_DEFAULT) > 0) {
+    Handle dd(H5Dopen2(f, "date", H5P_DEFAULT));
+    Handle ds(dd.valid() ? H5Dget_space(dd) : H5I_INVALID_HID);
+    hsize_t ddims[2] = {0, 0};
+    if (ds.valid() && H5Sget_simple_extent_ndims(ds) == 2 && H5Sget_simple_extent_dims(ds, ddims, nullptr) == 2)
+      n_pairs = ddims[0];
+  }
+  const std::string pairs = n_pairs ? std::to_string(*n_pairs) : "pairs";
+  if (rank != 1)
+    throw_data(name, "dataset 'dropIfgram' has the wrong shape " + shape_text(dims) + ": expected one flag per pair, (" +
+                         pairs + ",)");
+  if (n_pairs && dims[0] != *n_pairs)
+    throw_data(name, "dataset 'dropIfgram' has " + std::to_string(dims[0]) + " flags for " + pairs +
+                         " pairs (dataset 'date'): expected one flag per pair");
+  if (!boolean_only) return;
+
+  Handle ftype(H5Dget_type(d));
+  const std::size_t n = dims[0];
+  const std::string refuse_tail =
+      ": pjd exclude --apply/--restore writes booleans and could not bring the values back bit for bit (MintPy "
+      "writes dropIfgram as bool; convert it first)";
+  auto bad_value = [&](std::size_t i, const std::string& v) {
+    throw_data(name, "dataset 'dropIfgram' is not boolean: value " + v + " at index " + std::to_string(i) + refuse_tail);
+  };
+  const H5T_class_t cls = H5Tget_class(ftype);
+  if (cls == H5T_ENUM) {
+    // h5py's bool: enum {FALSE, TRUE}. Compare raw values with the members' (native order).
+    Handle mtype(H5Tget_native_type(ftype, H5T_DIR_ASCEND));
+    const int nm = H5Tget_nmembers(ftype);
+    std::set<std::string> names;
+    for (int i = 0; i < nm; ++i)
+      if (char* s = H5Tget_member_name(ftype, static_cast<unsigned>(i))) {
+        names.insert(s);
+        H5free_memory(s);
+      }
+    if (!mtype.valid() || names != std::set<std::string>{"FALSE", "TRUE"})
+      throw_data(name, "dataset 'dropIfgram' is an enum other than h5py's bool (FALSE, TRUE)" + refuse_tail);
+    const std::size_t size = H5Tget_size(mtype);
+    std::vector<unsigned char> vf(size), vt(size), buf(n * size);
+    if (H5Tenum_valueof(mtype, "FALSE", vf.data()) < 0 || H5Tenum_valueof(mtype, "TRUE", vt.data()) < 0)
+      throw_data(name, "cannot read the members of the enum type of dataset 'dropIfgram'");
+    if (n > 0 && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      throw_data(name, "cannot read dataset 'dropIfgram'");
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned char* v = buf.data() + i * size;
+      if (std::memcmp(v, vf.data(), size) != 0 && std::memcmp(v, vt.data(), size) != 0) {
+        std::string hex;
+        for (std::size_t k = 0; k < size; ++k) {
+          char b[3];
+          std::snprintf(b, sizeof b, "%02x", v[k]);
+          hex += b;
+        }
+        bad_value(i, "0x" + hex + " (neither FALSE nor TRUE)");
+      }
+    }
+    return;
+  }
+  if (cls == H5T_INTEGER) {
+    std::vector<long long> buf(n);
+    if (n > 0 && H5Dread(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      throw_data(name, "cannot read dataset 'dropIfgram'");
+    for (std::size_t i = 0; i < n; ++i)
+      if (buf[i] != 0 && buf[i] != 1) bad_value(i, std::to_string(buf[i]));
+    return;
+  }
+  throw_data(name, "dataset 'dropIfgram' is " + type_text(ftype) + ", not boolean" + refuse_tail);
+}
+
+/// The saved copy of the flags, when there is one, checked against the stack's pairs.
+std::optional<std::vector<bool>> read_saved(const std::string& name, const StackFlags& st) {
+  h5::init_library();
+  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  Handle d(f.valid() ? H5Dopen2(f, "dropIfgram", H5P_DEFAULT) : H5I_INVALID_HID);
+  if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
+  if (H5Aexists(d, kSavedDropAttribute) <= 0) return std::nullopt;
+  const std::string malformed = std::string("malformed attribute ") + kSavedDropAttribute + " on dropIfgram";
+  std::vector<std::string> pairs;
+  std::vector<bool> flags;
+  try {
+    const auto saved = nlohmann::json::parse(h5::read_string_attribute(d, kSavedDropAttribute));
+    pairs = saved.at("date12").get<std::vector<std::string>>();
+    flags = saved.at("dropIfgram").get<std::vector<bool>>();
+  } catch (const nlohmann::json::exception&) {
+    throw_data(name, malformed + " (not the JSON pjd writes: {\"date12\": [...], \"dropIfgram\": [...]}); delete it "
+                                 "to start again");
+  }
+  if (pairs != st.pairs)
+    throw_data(name, std::string("the dropIfgram flags saved by pjd (attribute ") + kSavedDropAttribute + ") are for " +
+                         std::to_string(pairs.size()) +
+                         " other pairs: the stack was rebuilt since; delete the attribute to start again");
+  if (flags.size() != pairs.size())
+    throw_data(name, malformed + ": " + std::to_string(flags.size()) + " flags for " + std::to_string(pairs.size()) +
+                         " pairs");
+  return flags;
+}
+
+// ---------------------------------------------------------------- writes
+
+/// Opens the file for writing (after every check), or says why not: the HDF5 file lock is
+/// held by another process (which took it since the checks).
+Handle open_for_writing(const std::string& name) {
+  h5::init_library();
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_file_locking(fapl, true, true);
+  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDWR, fapl));
+  if (f.valid()) return f;
+  throw_data(name, "cannot be opened for writing (open in another process since the checks? HDF5 file lock): close "
+                   "it and try again");
+}
+
+/// H5Fflush, then fsync of the file: what was written survives a kill of the process (and,
+/// through fsync, a crash of the machine) from here on.
+void flush_to_disk(hid_t f, const std::string& name) {
+  if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) throw_io(name, "cannot flush the changes to disk");
+  Handle fapl(H5Fget_access_plist(f));
+  void* handle = nullptr;
+  if (fapl.valid() && H5Pget_driver(fapl) == H5FD_SEC2 && H5Fget_vfd_handle(f, H5P_DEFAULT, &handle) >= 0 &&
+      handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0)
+    throw_io(name, "cannot sync the changes to disk: " + errno_text(errno));
+}
+
+/// A scalar variable-length UTF-8 string attribute, as h5py writes str; errors checked.
+void write_attribute(hid_t obj, const std::string& attr, const std::string& value, const std::string& name) {
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR));
+  if (H5Aexists(obj, attr.c_str()) > 0 && H5Adelete(obj, attr.c_str()) < 0)
+    throw_io(name, "cannot replace the attribute " + attr);
+  Handle a(H5Acreate2(obj, attr.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
+  const char* ptr = value.c_str();
+  if (!a.valid() || H5Awrite(a, type, &ptr) < 0) throw_io(name, "cannot write the attribute " + attr);
 }
 
 void write_flags(hid_t dset, const std::string& file, const std::vector<bool>& keep) {
@@ -95,47 +334,50 @@ void write_flags(hid_t dset, const std::string& file, const std::vector<bool>& k
 /// MODIFICATION_TIME = str(time.time()) on each interferogram dataset present, as
 /// modify_network does; it sleeps 1 s between datasets, so its values step by about a
 /// second: we write now, now + 1, ... without sleeping.
-void touch_modification_time(hid_t f) {
+void touch_modification_time(hid_t f, const std::string& name, const std::string& step) {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   int k = 0;
-  for (const auto& name : kIfgramDatasets) {
-    if (H5Lexists(f, name.c_str(), H5P_DEFAULT) <= 0) continue;
-    Handle d(H5Dopen2(f, name.c_str(), H5P_DEFAULT));
+  for (const auto& dset : kIfgramDatasets) {
+    if (H5Lexists(f, dset.c_str(), H5P_DEFAULT) <= 0) continue;
+    Handle d(H5Dopen2(f, dset.c_str(), H5P_DEFAULT));
     if (!d.valid()) continue;
-    h5::write_string_attribute(d, "MODIFICATION_TIME", python_repr(now + k));
+    write_attribute(d, "MODIFICATION_TIME", python_repr(now + k), name);
+    write_point(step + ".mtime-written:" + dset);
     ++k;
   }
 }
 
-void check_saved_pairs(const nlohmann::json& saved, const StackState& st) {
-  const auto pairs = saved.at("date12").get<std::vector<std::string>>();
-  if (pairs != st.pairs)
-    throw_data(st.file.string(), std::string("the dropIfgram flags saved by pjd (attribute ") + kSavedDropAttribute +
-                                     ") are for " + std::to_string(pairs.size()) +
-                                     " other pairs: the stack was rebuilt since; delete the attribute to start again");
-}
-
-fs::path stack_file_of(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::is_directory(p, ec)) return p;
-  if (fs::exists(p / "inputs" / "ifgramStack.h5", ec)) return p / "inputs" / "ifgramStack.h5";
-  return p / "ifgramStack.h5";
+/// Closes the file, checking the result (the close writes what the last flush left).
+void close_file(Handle& f, const std::string& name) {
+  Handle owned = std::move(f);
+  const herr_t rc = H5Fclose(owned.get());
+  // owned's reset() then finds the id closed (H5Iget_type: not a file) and does nothing.
+  if (rc < 0) throw_io(name, "cannot close the file after writing");
 }
 
 }  // namespace
 
 void check_stack_writable(const fs::path& stack) {
-  const fs::path file = stack_file_of(stack);
-  std::error_code ec;
-  if (!fs::exists(file, ec)) throw_data(file.string(), "no such file");
-  Handle f = open_for_writing(file);
+  check_writable_file(checked_stack_file(stack).string());
+}
+
+StackFlags read_stack_flags(const fs::path& stack, bool boolean_only) {
+  const fs::path file = checked_stack_file(stack);
+  check_drop_dataset(file.string(), boolean_only);
+  const Stack s = Stack::open(file);  // closed again at the end of this scope
+  StackFlags st;
+  st.file = s.file();
+  for (const auto& p : s.pairs()) st.pairs.push_back(p.name());
+  st.keep = s.keep();
+  return st;
 }
 
 DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& drop,
                       const std::map<std::string, double>& ramp_mm, bool force, bool dry_run) {
+  // Checks: nothing opened for writing until they all pass.
   if (!dry_run) check_stack_writable(stack);  // before reading: a lock held elsewhere blocks that too
-  const StackState st = read_state(stack);
+  const StackFlags st = read_stack_flags(stack, /*boolean_only=*/true);
   const std::string name = st.file.string();
   DropChange ch;
   ch.file = st.file;
@@ -161,61 +403,50 @@ DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& dro
     }
   }
   ch.changed = !ch.newly_dropped.empty();
-  if (dry_run) {
-    Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    Handle d(f.valid() ? H5Dopen2(f, "dropIfgram", H5P_DEFAULT) : H5I_INVALID_HID);
-    ch.saved_original = d.valid() && H5Aexists(d, kSavedDropAttribute) <= 0;
-    return ch;
-  }
-  Handle f = open_for_writing(st.file);
+  const bool has_saved = read_saved(name, st).has_value();
+  ch.saved_original = !has_saved;
+  if (dry_run || (has_saved && !ch.changed)) return ch;  // nothing to write: the file is left as it is
+
+  write_point("apply.checked");
+  Handle f = open_for_writing(name);
+  write_point("apply.opened");
   Handle d(H5Dopen2(f, "dropIfgram", H5P_DEFAULT));
   if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
-  if (H5Aexists(d, kSavedDropAttribute) > 0) {
-    check_saved_pairs(nlohmann::json::parse(h5::read_string_attribute(d, kSavedDropAttribute)), st);
-  } else {
-    // The flags as they are now, before any change: what --restore writes back.
-    const auto flags = read_flags(d, name, st.pairs.size());
+  if (!has_saved) {
+    // Step a: the flags as they are now, before any change (what --restore writes back),
+    // on disk before anything else changes.
     nlohmann::json saved;
     saved["date12"] = st.pairs;
-    std::vector<bool> k(flags.size());
-    for (std::size_t i = 0; i < flags.size(); ++i) k[i] = flags[i] != 0;
-    saved["dropIfgram"] = k;
+    saved["dropIfgram"] = st.keep;
     saved["written_by"] = "pjd exclude --apply";
-    h5::write_string_attribute(d, kSavedDropAttribute, saved.dump());
-    ch.saved_original = true;
+    write_attribute(d, kSavedDropAttribute, saved.dump(), name);
+    write_point("apply.backup-written");
+    flush_to_disk(f, name);
+    write_point("apply.backup-flushed");
   }
   if (ch.changed) {
+    // Step b: the new flags.
     write_flags(d, name, keep);
-    touch_modification_time(f);
+    write_point("apply.flags-written");
+    touch_modification_time(f, name, "apply");
+    flush_to_disk(f, name);
+    write_point("apply.flushed");
   }
   d.reset();
-  if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) throw_io(name, "cannot flush the changes to disk");
+  close_file(f, name);
+  write_point("apply.closed");
   return ch;
 }
 
 DropChange restore_drop(const fs::path& stack, bool dry_run) {
   if (!dry_run) check_stack_writable(stack);
-  const StackState st = read_state(stack);
+  const StackFlags st = read_stack_flags(stack, /*boolean_only=*/true);
   const std::string name = st.file.string();
   DropChange ch;
   ch.file = st.file;
-  nlohmann::json saved;
-  {
-    h5::init_library();
-    Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    Handle d(f.valid() ? H5Dopen2(f, "dropIfgram", H5P_DEFAULT) : H5I_INVALID_HID);
-    if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
-    if (H5Aexists(d, kSavedDropAttribute) <= 0)
-      throw_data(name, "no dropIfgram flags saved by pjd exclude --apply: nothing to restore");
-    try {
-      saved = nlohmann::json::parse(h5::read_string_attribute(d, kSavedDropAttribute));
-      check_saved_pairs(saved, st);
-    } catch (const nlohmann::json::exception& e) {
-      throw_data(name, std::string("malformed attribute ") + kSavedDropAttribute + " on dropIfgram: " + e.what());
-    }
-  }
-  const auto original = saved.at("dropIfgram").get<std::vector<bool>>();
-  if (original.size() != st.pairs.size()) throw_data(name, "saved dropIfgram flags have the wrong length");
+  const auto saved = read_saved(name, st);
+  if (!saved) throw_data(name, "no dropIfgram flags saved by pjd exclude --apply: nothing to restore");
+  const std::vector<bool>& original = *saved;
   for (std::size_t i = 0; i < original.size(); ++i) {
     if (original[i] && !st.keep[i]) ch.restored.push_back(st.pairs[i]);
     if (!original[i] && st.keep[i]) ch.newly_dropped.push_back(st.pairs[i]);
@@ -223,16 +454,29 @@ DropChange restore_drop(const fs::path& stack, bool dry_run) {
   ch.changed = true;  // the attribute goes away in any case
   ch.network = check_network(st.pairs, original, {});
   if (dry_run) return ch;
-  Handle f = open_for_writing(st.file);
+
+  write_point("restore.checked");
+  Handle f = open_for_writing(name);
+  write_point("restore.opened");
   Handle d(H5Dopen2(f, "dropIfgram", H5P_DEFAULT));
   if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
   if (original != st.keep) {
+    // Step a: the saved flags, on disk while the saved copy is still there.
     write_flags(d, name, original);
-    touch_modification_time(f);
+    write_point("restore.flags-written");
+    touch_modification_time(f, name, "restore");
+    flush_to_disk(f, name);
+    write_point("restore.flags-flushed");
   }
-  if (H5Adelete(d, kSavedDropAttribute) < 0) throw_io(name, "cannot remove the attribute " + std::string(kSavedDropAttribute));
+  // Step b: the saved copy goes.
+  if (H5Adelete(d, kSavedDropAttribute) < 0)
+    throw_io(name, "cannot remove the attribute " + std::string(kSavedDropAttribute));
+  write_point("restore.backup-removed");
+  flush_to_disk(f, name);
+  write_point("restore.flushed");
   d.reset();
-  if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) throw_io(name, "cannot flush the changes to disk");
+  close_file(f, name);
+  write_point("restore.closed");
   return ch;
 }
 
