@@ -2,10 +2,14 @@
 // The catalogue: every detection recorded in one SQLite file that is also a GeoPackage.
 //
 // Layout: db/layout_*.sql, applied in order inside one transaction (with foreign keys off
-// meanwhile and checked before the commit). Opening an older catalogue upgrades it; a newer
-// one is refused. The map layers (pjd_seams, pjd_bursts, pjd_footprint) are part of the
-// layout since layout 5. Writes use WAL and a busy timeout so
-// that several pjd processes can record into one catalogue at once.
+// meanwhile and checked before the commit). Opening an older catalogue to write upgrades
+// it; a newer one is refused. The map layers (pjd_seams, pjd_bursts, pjd_footprint) are
+// part of the layout since layout 5. Writes use WAL and a busy timeout so that several pjd
+// processes can record into one catalogue at once. Nothing is written to a file (not even
+// the switch to WAL) before it is known to be a pjd catalogue this pjd can use; a file that
+// is not a regular file (a FIFO, a device) is refused without being opened. Mode::ReadOnly
+// (the queries) never writes, never switches the journal mode and never upgrades the file:
+// an older layout is upgraded in a copy in memory.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -33,11 +37,22 @@ int catalog_layout_version();
 /// PJD_CATALOG, else $XDG_DATA_HOME/pjd/catalog.gpkg, else ~/.local/share/pjd/catalog.gpkg.
 std::filesystem::path default_catalog_path();
 
-/// How a stack is recognised (see db/layout_0001.sql).
+/// How a stack is recognised (see db/layout_0001.sql and db/layout_0006.sql).
 struct StackFingerprint {
   std::string identity;     ///< stable across moves and growth
-  std::string fingerprint;  ///< changes when pairs are added, removed or rewritten
+  /// Changes when pairs are added, removed or rewritten, when a dropIfgram flag changes,
+  /// and when any stored byte of any pair's unwrapPhase or coherence changes.
+  std::string fingerprint;
+  /// The pairs (stack order) and the digest of each one's stored data (16 hex digits):
+  /// a stored profile is reused only for a pair whose digest is unchanged.
+  std::vector<std::string> pair_names, pair_digests;
+  /// The stack file's size, modification and change times and inode when the digests
+  /// were taken: the fast "unchanged" pre-check (Catalog::find_unchanged_run).
+  std::string file_stat;
 };
+/// Reads every stored byte of the pairs' unwrapPhase and coherence once (raw, never
+/// decompressed; remembered for the process while the file's stat() is unchanged).
+/// Throws pjd::Error (Data) naming the file when its data cannot be read.
 StackFingerprint fingerprint_stack(const Stack& stack);
 
 /// A result table: column names, rows of JSON scalars, and optional notes for people.
@@ -68,6 +83,8 @@ class Catalog {
  public:
   enum class Mode { ReadWrite, ReadOnly };
   /// Opens (creating it when missing, in ReadWrite mode) and upgrades the catalogue.
+  /// ReadOnly: reads only (works for a user without write access to the file or its
+  /// directory; an older layout is read through an upgraded copy in memory).
   /// Throws pjd::Error: not a catalogue, newer layout, read-only file, disk full...
   static Catalog open(const std::filesystem::path& file, Mode mode = Mode::ReadWrite);
 
@@ -79,22 +96,35 @@ class Catalog {
   int layout_version() const;
 
   /// Records a finished run, with its stack, pairs, seams, dates, in one transaction.
-  /// Returns the run id.
-  std::int64_t record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels = {});
+  /// Returns the run id. `fingerprint`: the stack's fingerprint taken before detection
+  /// (the data the result was computed from); computed here when null.
+  std::int64_t record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels = {},
+                          const StackFingerprint* fingerprint = nullptr);
 
   /// Stack id known for this identity, if any.
   std::optional<std::int64_t> find_stack(const std::string& identity) const;
   /// The latest run of a stack with exactly this fingerprint and method, if any.
   std::optional<std::int64_t> find_run(const std::string& fingerprint, const std::string& method) const;
+  /// The latest run with this method of this stack as it is now, if any: a run recorded
+  /// from this very file with its size, modification and change times and inode unchanged
+  /// (no data read), else a run with the stack's fingerprint (every pair's data digested,
+  /// see fingerprint_stack).
+  std::optional<std::int64_t> find_unchanged_run(const Stack& stack, const std::string& method) const;
   /// The burst count of the latest run of the stack with this identity that found seams
   /// (n_burst >= 2), to hand to a new run as its --n-burst. A robust run that found no seam
   /// is recorded with n_burst 1; that is never offered (it is no burst count to force on the
   /// published method), and an earlier run's count is offered instead, if any.
   std::optional<int> previous_n_burst(const std::string& identity) const;
 
-  /// Stored per-pair profiles of a stack for the given analysis columns and cmin,
-  /// ready to hand to detect() for an incremental run.
+  /// Stored per-pair profiles of a stack for the given analysis columns and cmin, whatever
+  /// the stack's data are now (to look at them; for reuse, take the overload below).
   ProfileCache load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const;
+  /// The stored profiles that are still valid for the stack as `now` describes it, ready to
+  /// hand to detect() for an incremental run: only pairs whose data digest is the one
+  /// stored with the profile (profiles stored before layout 6 have none and are never
+  /// reused); the robust segment profiles likewise.
+  ProfileCache load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin,
+                             const StackFingerprint& now) const;
 
   /// A recorded run as a DetectResult (parameters, stack identity, pairs, seams, dates,
   /// warnings, and the stored profiles of its pairs when present). Throws Usage for an

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 #include "pjd/version.hpp"
 #include "catalog/sqlite_util.hpp"
 #include "core/time_util.hpp"
+#include "io/pair_digest.hpp"
 
 namespace pjd {
 
@@ -101,7 +103,11 @@ std::optional<int> track_of(const Attributes& a) {
 
 }  // namespace
 
-StackFingerprint fingerprint_stack(const Stack& stack) {
+namespace {
+
+/// The identity, computed as it always was (so that catalogues keep recognising their
+/// stacks): dimensions, key attributes, the first pair and a sample of its values.
+Fnv identity_hash(const Stack& stack) {
   Fnv id;
   const auto& a = stack.attributes();
   id.add(std::to_string(stack.length()));
@@ -112,16 +118,48 @@ StackFingerprint fingerprint_stack(const Stack& stack) {
   id.add(stack.pairs().front().name());
   const auto first = sample_column(stack, 0);
   id.add(first.data(), first.size() * sizeof(float));
-
-  Fnv fp = id;
-  for (std::size_t i = 0; i < stack.n_pairs(); ++i) {
-    fp.add(stack.pairs()[i].name());
-    fp.add(stack.keep()[i] ? "1" : "0");
-  }
-  const auto last = sample_column(stack, stack.n_pairs() - 1);
-  fp.add(last.data(), last.size() * sizeof(float));
-  return {id.hex(), fp.hex()};
+  return id;
 }
+
+}  // namespace
+
+StackFingerprint fingerprint_stack(const Stack& stack) {
+  const Fnv id = identity_hash(stack);
+  // The fingerprint: the identity, every pair with its dropIfgram flag and the digest of
+  // its stored data (io/pair_digest.hpp), so that any change to any pair's data changes it.
+  StackFingerprint out;
+  out.file_stat = file_stat(stack.file()).key();  // before the data are read
+  const auto digests = pair_digests(stack);
+  Fnv fp = id;
+  fp.add("pair digests 1");  // layout 6's fingerprint, never equal to an older one
+  out.pair_names.reserve(stack.n_pairs());
+  out.pair_digests.reserve(stack.n_pairs());
+  for (std::size_t i = 0; i < stack.n_pairs(); ++i) {
+    out.pair_names.push_back(stack.pairs()[i].name());
+    out.pair_digests.push_back(digest_hex(digests[i]));
+    fp.add(out.pair_names.back());
+    fp.add(stack.keep()[i] ? "1" : "0");
+    fp.add(out.pair_digests.back());
+  }
+  out.identity = id.hex();
+  out.fingerprint = fp.hex();
+  return out;
+}
+
+namespace {
+
+/// Pair name -> digest of its data now; "" for a name the stack holds twice with different
+/// data (never reused).
+std::map<std::string, std::string> digest_map(const StackFingerprint& fp) {
+  std::map<std::string, std::string> m;
+  for (std::size_t i = 0; i < fp.pair_names.size() && i < fp.pair_digests.size(); ++i) {
+    auto [it, fresh] = m.emplace(fp.pair_names[i], fp.pair_digests[i]);
+    if (!fresh && it->second != fp.pair_digests[i]) it->second.clear();
+  }
+  return m;
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------- opening
 
@@ -155,7 +193,12 @@ struct Catalog::Impl {
   int read_layout() const {
     Statement s = stmt("SELECT value FROM pjd_metadata WHERE key = 'layout_version'");
     if (!s.step()) throw Error(ErrorKind::Data, name(), "not a pjd catalogue (no layout version)");
-    return std::atoi(s.text(0).c_str());
+    const std::string v = s.text(0);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1)
+      throw Error(ErrorKind::Data, name(), "not a pjd catalogue (layout version '" + v + "')");
+    return n;
   }
 
   bool has_table(const std::string& table) const {
@@ -239,10 +282,41 @@ bool is_sqlite(const fs::path& p) {
   return in.gcount() == 16 && std::memcmp(head, "SQLite format 3\0", 16) == 0;
 }
 
-sqlite3* open_db(const fs::path& file, bool read_only) {
+/// How a connection reads the file: to write, to read (taking SQLite's shared locks, as
+/// other processes may be writing), or as a file nobody changes meanwhile (no locks, no
+/// -wal or -shm file made: SQLite's immutable=1).
+enum class Access { ReadWrite, ReadOnly, Immutable };
+
+/// "file:/abs/path" with everything but unreserved characters percent-encoded.
+std::string sqlite_uri(const fs::path& file) {
+  std::error_code ec;
+  const std::string abs = fs::absolute(file, ec).string();
+  std::string out = "file:";
+  for (const unsigned char c : abs) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", c);
+      out += b;
+    }
+  }
+  return out;
+}
+
+sqlite3* open_db(const fs::path& file, Access access) {
   sqlite3* db = nullptr;
-  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  int flags = SQLITE_OPEN_FULLMUTEX;
+  std::string name = file.string();
+  switch (access) {
+    case Access::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
+    case Access::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+    case Access::Immutable:
+      flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+      name = sqlite_uri(file) + "?immutable=1";
+      break;
+  }
+  if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close_v2(db);
     throw Error(ErrorKind::Data, file.string(), "cannot open the catalogue: " + msg);
@@ -250,6 +324,55 @@ sqlite3* open_db(const fs::path& file, bool read_only) {
   sqlite3_busy_timeout(db, 60000);
   sqlite3_extended_result_codes(db, 1);
   return db;
+}
+
+/// Checks what is at `file` without opening it as a database: false when nothing is
+/// there; throws pjd::Error (Data) for a directory, a FIFO or another non-regular file
+/// (never opened, so never waited on), an empty file, or a file that is not SQLite.
+bool existing_catalogue_file(const fs::path& file) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(file, ec);
+  if (st.type() == fs::file_type::not_found) return false;
+  if (ec) throw Error(ErrorKind::Data, file.string(), "cannot access the catalogue: " + ec.message());
+  if (fs::is_directory(st)) throw Error(ErrorKind::Data, file.string(), "is a directory, not a catalogue");
+  if (!fs::is_regular_file(st))
+    throw Error(ErrorKind::Data, file.string(),
+                "is not a regular file (a FIFO, socket or device), not a catalogue");
+  if (fs::file_size(file, ec) == 0 && !ec)
+    throw Error(ErrorKind::Data, file.string(),
+                "is an empty file, not a catalogue (remove it, and pjd creates a new catalogue there)");
+  if (!is_sqlite(file)) throw Error(ErrorKind::Data, file.string(), "not a catalogue (not an SQLite/GeoPackage file)");
+  return true;
+}
+
+/// What an existing SQLite file holds, read without changing a byte of it.
+struct Probe {
+  bool pjd = false;  ///< has pjd_metadata
+  int layout = 0;
+};
+
+Probe probe_with(const fs::path& file, Access access) {
+  Catalog::Impl impl;
+  impl.file = file;
+  impl.db = open_db(file, access);
+  Probe p;
+  p.pjd = impl.has_table("pjd_metadata");
+  if (p.pjd) p.layout = impl.read_layout();
+  return p;
+}
+
+/// Is the file a pjd catalogue, and of which layout? Read first as immutable (no lock, no
+/// -wal or -shm file made next to a file that may not be ours), then, when that cannot
+/// tell (a write under way, or a write-ahead log with content), with SQLite's locks.
+Probe identify(const fs::path& file) {
+  try {
+    const Probe p = probe_with(file, Access::Immutable);
+    std::error_code ec;
+    const auto wal = fs::file_size(file.string() + "-wal", ec);
+    if (p.pjd || ec || wal == 0) return p;
+  } catch (const Error&) {
+  }
+  return probe_with(file, Access::ReadOnly);
 }
 
 /// Creates a new catalogue at `file`: a GeoPackage made by GDAL at a temporary name,
@@ -273,7 +396,7 @@ void create_catalog(const fs::path& file, int layout) {
   try {
     Catalog::Impl impl;
     impl.file = tmp;
-    impl.db = open_db(tmp, false);
+    impl.db = open_db(tmp, Access::ReadWrite);
     impl.transaction([&] {
       impl.apply_layouts(0, layout);
     });
@@ -289,46 +412,117 @@ void create_catalog(const fs::path& file, int layout) {
   fs::remove(tmp, ec);
 }
 
+[[noreturn]] void refuse_newer(const fs::path& file, int layout) {
+  throw Error(ErrorKind::Data, file.string(),
+              "catalogue layout " + std::to_string(layout) + " is newer than this pjd knows (" +
+                  std::to_string(catalog_layout_version()) + "); use a newer pjd");
+}
+
+[[noreturn]] void refuse_foreign(const fs::path& file) {
+  throw Error(ErrorKind::Data, file.string(),
+              "not a pjd catalogue (an SQLite file without pjd_metadata table; left as it was)");
+}
+
+/// True when an SQLite error means that a read-only connection could not set up its
+/// shared memory (no -shm file and no right to make one, or a read-only one).
+bool cannot_share(int code) {
+  const int primary = code & 0xff;
+  return primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || code == SQLITE_IOERR_SHMOPEN ||
+         code == SQLITE_IOERR_SHMSIZE || code == SQLITE_IOERR_SHMMAP || code == SQLITE_PERM;
+}
+
+/// The read-only connection of a query. A catalogue that nobody is writing (no -wal or
+/// -journal file next to it: a writer in WAL mode keeps its -wal file while connected) is
+/// read as immutable, which makes no file next to it: SQLite's read-only connections would
+/// otherwise leave -wal and -shm files behind, owned by the reader and with the
+/// catalogue's mode bits, which can lock its owner out of writing. A catalogue being
+/// written is read with SQLite's locks and the writer's -shm file, so that the query sees
+/// what writers committed; when that shared memory cannot be used (no right to it), as
+/// immutable too.
+sqlite3* open_for_queries(const fs::path& file) {
+  std::error_code ec;
+  const bool in_use = fs::exists(file.string() + "-wal", ec) || fs::exists(file.string() + "-journal", ec);
+  if (!in_use) return open_db(file, Access::Immutable);
+  sqlite3* db = open_db(file, Access::ReadOnly);
+  const int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) return db;
+  const int code = sqlite3_extended_errcode(db);
+  if (!cannot_share(code)) {
+    try {
+      sql::fail(db, file.string(), "cannot read the catalogue");
+    } catch (...) {
+      sqlite3_close_v2(db);
+      throw;
+    }
+  }
+  sqlite3_close_v2(db);
+  return open_db(file, Access::Immutable);
+}
+
+/// Copies the catalogue into memory (the file only read) and upgrades the copy, so that an
+/// older catalogue can be queried without writing it.
+void upgrade_in_memory(Catalog::Impl& impl, int to) {
+  sqlite3* mem = nullptr;
+  if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    sqlite3_close_v2(mem);
+    throw Error(ErrorKind::Io, impl.name(), "cannot make a copy in memory to read an older catalogue layout");
+  }
+  sqlite3_extended_result_codes(mem, 1);
+  sqlite3_backup* b = sqlite3_backup_init(mem, "main", impl.db, "main");
+  const int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    const std::string why = sqlite3_errmsg(mem);
+    sqlite3_close_v2(mem);
+    throw Error(ErrorKind::Data, impl.name(), "cannot read the catalogue to query its older layout: " + why);
+  }
+  sqlite3_close_v2(impl.db);
+  impl.db = mem;
+  impl.exec("PRAGMA foreign_keys = ON");
+  impl.upgrade(to);
+}
+
 }  // namespace
 
 Catalog Catalog::open(const fs::path& file, Mode mode) {
   auto impl = std::make_unique<Impl>();
   impl->file = file;
   impl->read_only = mode == Mode::ReadOnly;
-  std::error_code ec;
-  if (!fs::exists(file, ec)) {
-    if (impl->read_only) throw Error(ErrorKind::Data, file.string(), "no catalogue here yet");
-    create_catalog(file, catalog_layout_version());
+  const int current = catalog_layout_version();
+
+  if (impl->read_only) {
+    // Queries: never a write, never a journal-mode switch, never an upgrade of the file.
+    if (!existing_catalogue_file(file)) throw Error(ErrorKind::Data, file.string(), "no catalogue here yet");
+    impl->db = open_for_queries(file);
+    if (!impl->has_table("pjd_metadata")) refuse_foreign(file);
+    impl->exec("PRAGMA foreign_keys = ON");
+    impl->layout = impl->read_layout();
+    if (impl->layout > current) refuse_newer(file, impl->layout);
+    if (impl->layout < current) upgrade_in_memory(*impl, current);
+    return Catalog(std::move(impl));
   }
-  if (fs::is_directory(file, ec)) throw Error(ErrorKind::Data, file.string(), "is a directory, not a catalogue");
-  if (!is_sqlite(file)) throw Error(ErrorKind::Data, file.string(), "not a catalogue (not an SQLite/GeoPackage file)");
+
+  if (!existing_catalogue_file(file)) create_catalog(file, current);
+  existing_catalogue_file(file);  // what another process may have put there first
+  // Nothing is written (not even the switch to WAL) before the file is known to be a pjd
+  // catalogue this pjd can use.
+  const Probe probe = identify(file);
+  if (!probe.pjd) refuse_foreign(file);
+  if (probe.layout > current) refuse_newer(file, probe.layout);
   struct stat st {};
   const bool no_write_bits = ::stat(file.c_str(), &st) == 0 && (st.st_mode & 0222) == 0;
-  if (!impl->read_only && (no_write_bits || ::access(file.c_str(), W_OK) != 0))
+  if (no_write_bits || ::access(file.c_str(), W_OK) != 0)
     throw Error(ErrorKind::Data, file.string(), "the catalogue is read-only (no write permission)");
-  impl->db = open_db(file, impl->read_only);
+  impl->db = open_db(file, Access::ReadWrite);
   impl->exec("PRAGMA foreign_keys = ON");
-  if (!impl->read_only) {
+  {
     Statement wal = impl->stmt("PRAGMA journal_mode = WAL");
     wal.step();
   }
-  {
-    Statement s = impl->stmt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pjd_metadata'");
-    s.step();
-    if (s.int64(0) == 0) throw Error(ErrorKind::Data, file.string(), "not a pjd catalogue (no pjd_metadata table)");
-  }
   impl->layout = impl->read_layout();
-  const int current = catalog_layout_version();
-  if (impl->layout > current)
-    throw Error(ErrorKind::Data, file.string(),
-                "catalogue layout " + std::to_string(impl->layout) + " is newer than this pjd knows (" +
-                    std::to_string(current) + "); use a newer pjd");
-  if (impl->layout < current) {
-    if (impl->read_only)
-      throw Error(ErrorKind::Data, file.string(),
-                  "catalogue layout " + std::to_string(impl->layout) + " needs an upgrade; open it writable once");
-    impl->upgrade(current);
-  }
+  if (impl->layout > current) refuse_newer(file, impl->layout);
+  if (impl->layout < current) impl->upgrade(current);
   return Catalog(std::move(impl));
 }
 
@@ -361,9 +555,15 @@ double json_num(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels) {
+std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels,
+                                 const StackFingerprint* fingerprint) {
   if (impl_->read_only) throw Error(ErrorKind::Usage, impl_->name(), "catalogue opened read-only");
-  const auto fp = fingerprint_stack(stack);
+  const StackFingerprint fp = fingerprint ? *fingerprint : fingerprint_stack(stack);
+  const auto digests = digest_map(fp);
+  auto digest_of = [&](const std::string& pair) {
+    const auto it = digests.find(pair);
+    return it == digests.end() || it->second.empty() ? std::optional<std::string>() : it->second;
+  };
   const std::string now = iso_utc();
   const double total_s = result.timings_s.count("total") ? result.timings_s.at("total") : 0.0;
   const auto finished = std::chrono::system_clock::now();
@@ -411,7 +611,8 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       Statement ins = impl_->stmt(
           "INSERT INTO pjd_runs (stack_id, fingerprint, method, params_json, n_burst, x0, x1, pj_thr_mm, "
           "software_version, started_utc, finished_utc, duration_s, status, warnings_json, n_pairs, "
-          "n_pairs_reused, summary_path) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
+          "n_pairs_reused, summary_path, stack_file_stat) "
+          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
       ins.bind(1, stack_id).bind(2, fp.fingerprint).bind(3, result.params.method);
       // Stored as found: a robust run that saw no seam reports 1 burst (layout 5 allows it;
       // n_burst_source says that no seam was found).
@@ -422,6 +623,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
       ins.bind(14, nlohmann::json(result.warnings).dump()).bind(15, result.pairs.size());
       ins.bind(16, labels.n_pairs_reused);
       ins.bind(17, labels.summary_path.empty() ? std::optional<std::string>() : labels.summary_path);
+      ins.bind(18, fp.file_stat.empty() ? std::optional<std::string>() : fp.file_stat);
       ins.run();
       run_id = sqlite3_last_insert_rowid(impl_->db);
     }
@@ -503,10 +705,11 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
     if (prof.n_pairs == result.pairs.size() && prof.length > 0) {
       Statement prof_ins = impl_->stmt(
           "INSERT INTO pjd_stack_profiles (stack_id, pair, x0, x1, cmin, length, stats_json, intensity_pct, "
-          "counts_cts, median_grad_mm) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+          "counts_cts, median_grad_mm, data_digest) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) "
           "ON CONFLICT(stack_id, pair, x0, x1, cmin) DO UPDATE SET length = excluded.length, "
           "stats_json = excluded.stats_json, intensity_pct = excluded.intensity_pct, "
-          "counts_cts = excluded.counts_cts, median_grad_mm = excluded.median_grad_mm");
+          "counts_cts = excluded.counts_cts, median_grad_mm = excluded.median_grad_mm, "
+          "data_digest = excluded.data_digest");
       const std::size_t L = prof.length;
       for (std::size_t i = 0; i < prof.n_pairs; ++i) {
         prof_ins.reset();
@@ -515,22 +718,24 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(double)));
         prof_ins.bind_blob(9, pack(prof.counts.data() + i * L, L * sizeof(std::int16_t)));
         prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(double)));
+        prof_ins.bind(11, digest_of(result.pairs[i].pair));
         prof_ins.run();
       }
       // Robust runs: the segment profiles too.
       const std::size_t K = result.n_segments, n = L * K;
       if (K > 0 && result.seg_grad_sum_rad.size() == prof.n_pairs * n && result.seg_grad_cnt.size() == prof.n_pairs * n) {
         Statement seg_ins = impl_->stmt(
-            "INSERT INTO pjd_stack_segments (stack_id, pair, x0, x1, length, n_segments, grad_sum_rad, grad_cnt) "
-            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(stack_id, pair, x0, x1) DO UPDATE SET "
+            "INSERT INTO pjd_stack_segments (stack_id, pair, x0, x1, length, n_segments, grad_sum_rad, grad_cnt, "
+            "data_digest) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(stack_id, pair, x0, x1) DO UPDATE SET "
             "length = excluded.length, n_segments = excluded.n_segments, grad_sum_rad = excluded.grad_sum_rad, "
-            "grad_cnt = excluded.grad_cnt");
+            "grad_cnt = excluded.grad_cnt, data_digest = excluded.data_digest");
         for (std::size_t i = 0; i < prof.n_pairs; ++i) {
           seg_ins.reset();
           seg_ins.bind(1, stack_id).bind(2, result.pairs[i].pair).bind(3, result.x0).bind(4, result.x1);
           seg_ins.bind(5, L).bind(6, K);
           seg_ins.bind_blob(7, pack(result.seg_grad_sum_rad.data() + i * n, n * sizeof(float)));
           seg_ins.bind_blob(8, pack(result.seg_grad_cnt.data() + i * n, n * sizeof(float)));
+          seg_ins.bind(9, digest_of(result.pairs[i].pair));
           seg_ins.run();
         }
       }
@@ -553,6 +758,21 @@ std::optional<std::int64_t> Catalog::find_run(const std::string& fingerprint, co
   return std::nullopt;
 }
 
+std::optional<std::int64_t> Catalog::find_unchanged_run(const Stack& stack, const std::string& method) const {
+  // Fast: this very file, not written since a run of its stack (its identity) recorded it.
+  const std::string now = file_stat(stack.file()).key();
+  if (impl_->has_column("pjd_runs", "stack_file_stat")) {
+    const Fnv id = identity_hash(stack);
+    Statement s = impl_->stmt(
+        "SELECT max(r.id) FROM pjd_runs r JOIN pjd_stacks s ON s.id = r.stack_id WHERE s.identity = ?1 "
+        "AND r.method = ?2 AND r.stack_file_stat = ?3");
+    s.bind(1, id.hex()).bind(2, method).bind(3, now);
+    if (s.step() && !s.is_null(0)) return s.int64(0);
+  }
+  // Else every pair's data.
+  return find_run(fingerprint_stack(stack).fingerprint, method);
+}
+
 std::optional<int> Catalog::previous_n_burst(const std::string& identity) const {
   Statement s = impl_->stmt(
       "SELECT r.n_burst FROM pjd_runs r JOIN pjd_stacks s ON s.id = r.stack_id WHERE s.identity = ?1 "
@@ -562,19 +782,40 @@ std::optional<int> Catalog::previous_n_burst(const std::string& identity) const 
   return std::nullopt;
 }
 
-ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const {
+namespace {
+
+/// Stored profiles of a stack (see Catalog::load_profiles); with `now`, only those whose
+/// data digest is the pair's digest now, and segment profiles likewise.
+ProfileCache stored_profiles(const Catalog::Impl& impl, std::int64_t stack_id, std::size_t x0, std::size_t x1,
+                             double cmin, const StackFingerprint* now) {
   ProfileCache out;
-  Statement s = impl_->stmt(
+  std::map<std::string, std::string> digests;
+  if (now) digests = digest_map(*now);
+  auto valid = [&](const Statement& s, int col, const std::string& pair) {
+    if (!now) return true;
+    if (s.is_null(col)) return false;  // stored before layout 6: the data it came from are unknown
+    const auto it = digests.find(pair);
+    return it != digests.end() && !it->second.empty() && it->second == s.text(col);
+  };
+  Statement s = impl.stmt(
       "SELECT p.pair, p.length, p.stats_json, p.intensity_pct, p.counts_cts, p.median_grad_mm, g.n_segments, "
-      "g.grad_sum_rad, g.grad_cnt, g.length FROM pjd_stack_profiles p LEFT JOIN pjd_stack_segments g "
-      "ON g.stack_id = p.stack_id AND g.pair = p.pair AND g.x0 = p.x0 AND g.x1 = p.x1 "
+      "g.grad_sum_rad, g.grad_cnt, g.length, p.data_digest, g.data_digest FROM pjd_stack_profiles p "
+      "LEFT JOIN pjd_stack_segments g ON g.stack_id = p.stack_id AND g.pair = p.pair AND g.x0 = p.x0 AND g.x1 = p.x1 "
       "WHERE p.stack_id = ?1 AND p.x0 = ?2 AND p.x1 = ?3 AND p.cmin = ?4 ORDER BY p.pair");
   s.bind(1, stack_id).bind(2, x0).bind(3, x1).bind(4, cmin);
+  const std::string where = impl.name() + " (stored profiles of stack " + std::to_string(stack_id) + ")";
   while (s.step()) {
+    const std::string pair = s.text(0);
+    if (!valid(s, 10, pair)) continue;
     PairProfile p;
     const std::size_t L = static_cast<std::size_t>(s.int64(1));
-    const auto stats = nlohmann::json::parse(s.text(2));
-    p.stats.pair = s.text(0);
+    nlohmann::json stats;
+    try {
+      stats = nlohmann::json::parse(s.text(2));
+    } catch (const nlohmann::json::exception&) {
+      throw Error(ErrorKind::Data, where, "the statistics of pair " + pair + " are not JSON (a damaged catalogue)");
+    }
+    p.stats.pair = pair;
     p.stats.btemp_days = stats.value("btemp_days", 0);
     p.stats.coh_median = json_num(stats, "coh_median");
     p.stats.coh_mean = json_num(stats, "coh_mean");
@@ -583,17 +824,32 @@ ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::
     p.stats.grad_mean_mm = json_num(stats, "grad_mean_mm");
     p.stats.grad_std_mm = json_num(stats, "grad_std_mm");
     p.stats.skipped = stats.value("skipped", false);
-    p.intensity_pct = unpack<double>(s.blob(3), L);
-    p.counts = unpack<std::int16_t>(s.blob(4), L);
-    p.median_grad_mm = unpack<double>(s.blob(5), L);
-    if (!s.is_null(6) && static_cast<std::size_t>(s.int64(9)) == L) {
-      p.n_segments = static_cast<std::size_t>(s.int64(6));
-      p.seg_grad_sum_rad = unpack<float>(s.blob(7), L * p.n_segments);
-      p.seg_grad_cnt = unpack<float>(s.blob(8), L * p.n_segments);
+    try {
+      p.intensity_pct = unpack<double>(s.blob(3), L);
+      p.counts = unpack<std::int16_t>(s.blob(4), L);
+      p.median_grad_mm = unpack<double>(s.blob(5), L);
+      if (!s.is_null(6) && static_cast<std::size_t>(s.int64(9)) == L && valid(s, 11, pair)) {
+        p.n_segments = static_cast<std::size_t>(s.int64(6));
+        p.seg_grad_sum_rad = unpack<float>(s.blob(7), L * p.n_segments);
+        p.seg_grad_cnt = unpack<float>(s.blob(8), L * p.n_segments);
+      }
+    } catch (const Error& e) {
+      throw Error(ErrorKind::Data, where, "pair " + pair + ": " + e.problem());
     }
-    out.emplace(p.stats.pair, std::move(p));
+    out.emplace(pair, std::move(p));
   }
   return out;
+}
+
+}  // namespace
+
+ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin) const {
+  return stored_profiles(*impl_, stack_id, x0, x1, cmin, nullptr);
+}
+
+ProfileCache Catalog::load_profiles(std::int64_t stack_id, std::size_t x0, std::size_t x1, double cmin,
+                                    const StackFingerprint& now) const {
+  return stored_profiles(*impl_, stack_id, x0, x1, cmin, &now);
 }
 
 DetectResult Catalog::load_result(std::int64_t run_id) const {

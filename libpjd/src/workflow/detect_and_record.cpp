@@ -41,16 +41,20 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
   if ((options.summary_figures || options.pair_figures) && !options.out_dir)
     throw Error(ErrorKind::Usage, stack.file().string(), "figures need an output directory");
 
-  // A stack seen before (same identity, now grown) reuses the stored per-pair profiles:
-  // only its new pairs are read.
+  // A stack seen before (same identity, now grown) reuses the stored per-pair profiles of
+  // the pairs whose data are unchanged: only its new or rewritten pairs are read. The
+  // fingerprint (every pair's data digest) is taken before detection, so the run records
+  // the digests of the data its results came from.
   std::optional<Catalog> catalog;
+  std::optional<StackFingerprint> fingerprint;
   ProfileCache reuse;
   if (options.catalog) {
     catalog.emplace(Catalog::open(*options.catalog));
-    if (const auto id = catalog->find_stack(fingerprint_stack(stack).identity)) {
+    fingerprint = fingerprint_stack(stack);
+    if (const auto id = catalog->find_stack(fingerprint->identity)) {
       const std::size_t x0 = params.sub_x ? params.sub_x->first : 0;
       const std::size_t x1 = params.sub_x ? params.sub_x->second : stack.width();
-      reuse = catalog->load_profiles(*id, x0, x1, params.cmin);
+      reuse = catalog->load_profiles(*id, x0, x1, params.cmin, *fingerprint);
     }
   }
   DetectRun run;
@@ -86,7 +90,7 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
       if (options.out_dir)
         labels.summary_path = fs::absolute(*options.out_dir / output_names(result).summary_json).string();
       labels.n_pairs_reused = result.n_pairs_reused;
-      run.run_id = catalog->record_run(stack, result, labels);
+      run.run_id = catalog->record_run(stack, result, labels, fingerprint ? &*fingerprint : nullptr);
       add_map_layers(stack, run, *options.catalog);
     }
   } catch (...) {
