@@ -62,12 +62,36 @@ struct Table {
   std::vector<std::string> notes;
 };
 
-/// Labels a user may attach to a recorded run's stack.
+/// A run's features for one of the catalogue's map layers (pjd_seams, pjd_bursts,
+/// pjd_footprint): the field names, and per feature its values (JSON scalars, in the order
+/// of `fields`) and its geometry as a GeoPackage geometry blob (EPSG:4326, with envelope).
+struct MapLayerRows {
+  std::string table;
+  std::vector<std::string> fields;
+  struct Row {
+    std::vector<nlohmann::json> values;
+    std::vector<unsigned char> geometry;  ///< empty: NULL
+  };
+  std::vector<Row> rows;
+};
+
+/// The run's features for the catalogue's map layers `layers` ("seams", "bursts",
+/// "footprint"), as Catalog::record_run stores them in the run's own transaction (the field
+/// "run" is set there to the new run's id). Throws pjd::Error (Data) when the geometry does
+/// not fit the result. Defined in geo/overlay.cpp (with the overlay files' layers, whose
+/// fields these are).
+std::vector<MapLayerRows> catalog_map_layers(const DetectResult& result, const Geometry& geometry,
+                                             const std::vector<std::string>& layers, double tolerance_m = 1.0);
+
+/// Labels a user may attach to a recorded run's stack, and what else the run records.
 struct RunLabels {
   std::optional<std::string> project;
   std::optional<int> track;
   std::string summary_path;
   std::size_t n_pairs_reused = 0;
+  /// The run's map features (catalog_map_layers), written in the run's transaction: a run
+  /// that is visible has its seam lines on the map, and a failure writing them fails the run.
+  std::vector<MapLayerRows> map_layers;
 };
 
 /// Filters for the across-projects bad-dates query.

@@ -41,8 +41,11 @@ struct DetectRun {
 
 /// Checks `params` against the stack (validate_params), then detects and records as
 /// `options` says. Output files are written to temporary names and renamed; the run is
-/// one catalogue transaction, its map layers a second one (a failure there is a warning,
-/// the run stays recorded). Throws pjd::Error.
+/// one catalogue transaction, with its seam lines on the catalogue's map layer (a
+/// geometryRadar.h5 that cannot be used is a warning: the run is recorded without them).
+/// With a catalogue, the stack's fingerprint (every pair's data digest) is taken before
+/// detection, and only profiles of pairs whose data are unchanged are reused.
+/// Throws pjd::Error.
 DetectRun detect_and_record(const Stack& stack, const DetectParams& params, const RecordOptions& options,
                             const ProgressFn& progress = {});
 

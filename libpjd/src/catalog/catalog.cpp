@@ -2,12 +2,14 @@
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>
+#include <ogr_geometry.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -304,6 +306,62 @@ std::string sqlite_uri(const fs::path& file) {
   return out;
 }
 
+/// The envelope [minx, maxx, miny, maxy] of a GeoPackage geometry blob, from its header or
+/// else its WKB; false when it is not one. `empty`: the geometry is empty.
+bool blob_envelope(const unsigned char* b, int n, double env[4], bool& empty) {
+  if (!b || n < 8 || b[0] != 'G' || b[1] != 'P') return false;
+  const int flags = b[3];
+  const int kind = (flags >> 1) & 7;
+  static constexpr int kEnvelopeBytes[] = {0, 32, 48, 48, 64};
+  if (kind > 4) return false;
+  empty = (flags & 0x10) != 0;
+  if (empty) return true;
+  const int header = 8 + kEnvelopeBytes[kind];
+  if (n < header) return false;
+  if (kind >= 1 && (flags & 1) != 0) {  // little-endian envelope (what GDAL and pjd write)
+    std::memcpy(env, b + 8, 32);
+    return true;
+  }
+  OGRGeometry* g = nullptr;
+  if (OGRGeometryFactory::createFromWkb(b + header, nullptr, &g, n - header) != OGRERR_NONE || !g) return false;
+  empty = g->IsEmpty();
+  OGREnvelope e;
+  g->getEnvelope(&e);
+  OGRGeometryFactory::destroyGeometry(g);
+  env[0] = e.MinX;
+  env[1] = e.MaxX;
+  env[2] = e.MinY;
+  env[3] = e.MaxY;
+  return true;
+}
+
+/// ST_IsEmpty, ST_MinX, ST_MaxX, ST_MinY, ST_MaxY of GeoPackage geometry blobs: what the
+/// map layers' R-tree triggers call (GDAL defines them on its own connections), so that
+/// pjd's connection writes a run's map features in the run's own transaction.
+void st_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto which = reinterpret_cast<std::intptr_t>(sqlite3_user_data(ctx));
+  double env[4];
+  bool empty = false;
+  if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
+      !blob_envelope(static_cast<const unsigned char*>(sqlite3_value_blob(argv[0])), sqlite3_value_bytes(argv[0]), env,
+                     empty)) {
+    sqlite3_result_null(ctx);
+  } else if (which == 0) {
+    sqlite3_result_int(ctx, empty ? 1 : 0);
+  } else if (empty) {
+    sqlite3_result_null(ctx);
+  } else {
+    sqlite3_result_double(ctx, env[which - 1]);
+  }
+}
+
+void add_st_functions(sqlite3* db) {
+  const char* names[] = {"ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"};
+  for (std::intptr_t i = 0; i < 5; ++i)
+    sqlite3_create_function_v2(db, names[i], 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, reinterpret_cast<void*>(i),
+                               st_function, nullptr, nullptr, nullptr);
+}
+
 sqlite3* open_db(const fs::path& file, Access access) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_FULLMUTEX;
@@ -323,6 +381,7 @@ sqlite3* open_db(const fs::path& file, Access access) {
   }
   sqlite3_busy_timeout(db, 60000);
   sqlite3_extended_result_codes(db, 1);
+  add_st_functions(db);
   return db;
 }
 
@@ -469,6 +528,7 @@ void upgrade_in_memory(Catalog::Impl& impl, int to) {
     throw Error(ErrorKind::Io, impl.name(), "cannot make a copy in memory to read an older catalogue layout");
   }
   sqlite3_extended_result_codes(mem, 1);
+  add_st_functions(mem);
   sqlite3_backup* b = sqlite3_backup_init(mem, "main", impl.db, "main");
   const int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
   sqlite3_backup_finish(b);
@@ -551,6 +611,98 @@ nlohmann::json stats_json(const PairResult& r) {
 
 double json_num(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+}
+
+}  // namespace
+
+namespace {
+
+std::string quote_id(const std::string& name) {
+  std::string q = "\"";
+  for (const char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+/// The map layers a catalogue has (of pjd_seams, pjd_bursts, pjd_footprint).
+std::vector<std::string> map_tables(const Catalog::Impl& impl) {
+  std::vector<std::string> t;
+  for (const char* name : {"pjd_seams", "pjd_bursts", "pjd_footprint"})
+    if (impl.has_table(name) && impl.has_column(name, "run")) t.push_back(name);
+  return t;
+}
+
+/// Writes a run's features into one map layer (inside the caller's transaction), replacing
+/// any the layer holds for this run id, and widens the layer's extent in gpkg_contents.
+void write_map_layer(const Catalog::Impl& impl, const MapLayerRows& layer, std::int64_t run_id) {
+  const std::string& t = layer.table;
+  if (!impl.has_table(t))
+    throw Error(ErrorKind::Data, impl.name(),
+                "the catalogue has no map layer '" + t + "' (a damaged or foreign catalogue layout)");
+  std::string geom;
+  {
+    Statement g = impl.stmt("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?1");
+    g.bind(1, t);
+    if (!g.step()) throw Error(ErrorKind::Data, impl.name(), "the catalogue's map layer '" + t + "' has no geometry column");
+    geom = g.text(0);
+  }
+  std::string missing;
+  for (const auto& f : layer.fields)
+    if (!impl.has_column(t, f)) missing += (missing.empty() ? "'" : ", '") + f + "'";
+  if (!missing.empty())
+    throw Error(ErrorKind::Data, impl.name(),
+                "the catalogue's map layer '" + t + "' has no field " + missing + " (a damaged or foreign catalogue layout)");
+  const std::string run = std::to_string(run_id);
+  Statement del = impl.stmt("DELETE FROM " + quote_id(t) + " WHERE run = ?1");
+  del.bind(1, run).run();
+  std::string cols = quote_id(geom), marks = "?1";
+  for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+    cols += ", " + quote_id(layer.fields[i]);
+    marks += ", ?" + std::to_string(i + 2);
+  }
+  Statement ins = impl.stmt("INSERT INTO " + quote_id(t) + " (" + cols + ") VALUES (" + marks + ")");
+  double ext[4] = {INFINITY, -INFINITY, INFINITY, -INFINITY};
+  for (const auto& row : layer.rows) {
+    ins.reset();
+    if (row.geometry.empty()) {
+      ins.bind_null(1);
+    } else {
+      ins.bind_blob(1, row.geometry);
+      double env[4];
+      bool empty = true;
+      if (blob_envelope(row.geometry.data(), static_cast<int>(row.geometry.size()), env, empty) && !empty) {
+        ext[0] = std::min(ext[0], env[0]);
+        ext[1] = std::max(ext[1], env[1]);
+        ext[2] = std::min(ext[2], env[2]);
+        ext[3] = std::max(ext[3], env[3]);
+      }
+    }
+    for (std::size_t i = 0; i < layer.fields.size() && i < row.values.size(); ++i) {
+      const int idx = static_cast<int>(i + 2);
+      const auto& v = row.values[i];
+      if (layer.fields[i] == "run")
+        ins.bind(idx, run);
+      else if (v.is_null())
+        ins.bind_null(idx);
+      else if (v.is_boolean())
+        ins.bind(idx, v.get<bool>());
+      else if (v.is_number_integer())
+        ins.bind(idx, v.get<std::int64_t>());
+      else if (v.is_number())
+        ins.bind(idx, v.get<double>());
+      else
+        ins.bind(idx, v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    ins.run();
+  }
+  Statement up = impl.stmt(
+      "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+      "min_x = CASE WHEN ?1 IS NULL THEN min_x ELSE min(coalesce(min_x, ?1), ?1) END, "
+      "max_x = CASE WHEN ?2 IS NULL THEN max_x ELSE max(coalesce(max_x, ?2), ?2) END, "
+      "min_y = CASE WHEN ?3 IS NULL THEN min_y ELSE min(coalesce(min_y, ?3), ?3) END, "
+      "max_y = CASE WHEN ?4 IS NULL THEN max_y ELSE max(coalesce(max_y, ?4), ?4) END WHERE table_name = ?5");
+  const bool any = ext[0] <= ext[1];
+  for (int k = 0; k < 4; ++k) up.bind(k + 1, any ? ext[k] : NAN);  // NaN binds NULL
+  up.bind(5, t).run();
 }
 
 }  // namespace
@@ -694,6 +846,8 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         seam_sw.bind(1, run_id).bind(2, i).bind(3, result.seams[i].subswath).run();
       }
     }
+    // The run's features on the map layers.
+    for (const auto& layer : labels.map_layers) write_map_layer(*impl_, layer, run_id);
     Statement date_ins = impl_->stmt("INSERT INTO pjd_run_excluded_dates (run_id, date) VALUES (?1, ?2)");
     for (const auto& d : result.excluded_dates) {
       date_ins.reset();
@@ -1118,6 +1272,10 @@ Table Catalog::compare(std::int64_t a, std::int64_t b) const {
 int Catalog::forget_run(std::int64_t run_id) {
   int n = 0;
   impl_->transaction([&] {
+    for (const auto& t : map_tables(*impl_)) {
+      Statement m = impl_->stmt("DELETE FROM " + quote_id(t) + " WHERE run = CAST(?1 AS TEXT)");
+      m.bind(1, run_id).run();
+    }
     Statement s = impl_->stmt("DELETE FROM pjd_runs WHERE id = ?1");
     s.bind(1, run_id).run();
     n = sqlite3_changes(impl_->db);
@@ -1128,6 +1286,11 @@ int Catalog::forget_run(std::int64_t run_id) {
 int Catalog::forget_stack(std::int64_t stack_id) {
   int n = 0;
   impl_->transaction([&] {
+    for (const auto& t : map_tables(*impl_)) {
+      Statement m = impl_->stmt("DELETE FROM " + quote_id(t) +
+                                " WHERE run IN (SELECT CAST(id AS TEXT) FROM pjd_runs WHERE stack_id = ?1)");
+      m.bind(1, stack_id).run();
+    }
     Statement s = impl_->stmt("DELETE FROM pjd_stacks WHERE id = ?1");
     s.bind(1, stack_id).run();
     n = sqlite3_changes(impl_->db);

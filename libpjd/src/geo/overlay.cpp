@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -21,6 +22,7 @@
 #include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
 
+#include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
 
 namespace fs = std::filesystem;
@@ -677,6 +679,71 @@ std::size_t add_overlay_to_catalog(const DetectResult& result, const Geometry& g
     throw;
   }
   return written;
+}
+
+namespace {
+
+/// A GeoPackage geometry blob: the "GP" header (version 0, little-endian, the envelope
+/// [minx, maxx, miny, maxy] unless empty), the SRS id, then the geometry as ISO WKB.
+std::vector<unsigned char> gpkg_geometry_blob(const OGRGeometry& geom, std::int32_t srs_id) {
+  const bool empty = geom.IsEmpty();
+  const std::size_t header = 8 + (empty ? 0 : 32);
+  std::vector<unsigned char> b(header + static_cast<std::size_t>(geom.WkbSize()));
+  b[0] = 'G';
+  b[1] = 'P';
+  b[2] = 0;
+  b[3] = static_cast<unsigned char>(0x01 | (empty ? 0x10 : 0x02));  // little-endian; empty, or envelope type 1
+  std::memcpy(b.data() + 4, &srs_id, 4);
+  if (!empty) {
+    OGREnvelope env;
+    geom.getEnvelope(&env);
+    const double e[4] = {env.MinX, env.MaxX, env.MinY, env.MaxY};
+    std::memcpy(b.data() + 8, e, 32);
+  }
+  if (geom.exportToWkb(wkbNDR, b.data() + header, wkbVariantIso) != OGRERR_NONE)
+    throw_io("", "cannot encode a map feature's geometry");
+  return b;
+}
+
+}  // namespace
+
+std::vector<MapLayerRows> catalog_map_layers(const DetectResult& result, const Geometry& g,
+                                             const std::vector<std::string>& layer_names, double tolerance_m) {
+  gdal::init();
+  if (g.length != result.length || g.width != result.width)
+    throw_data(g.file.string(), "geometry is " + std::to_string(g.length) + " x " + std::to_string(g.width) +
+                                    " but the stack is " + std::to_string(result.length) + " x " +
+                                    std::to_string(result.width));
+  QuietGdal quiet;
+  OverlayOptions options;
+  options.layers = layer_names;
+  options.tolerance_m = tolerance_m;
+  options.run = "0";  // Catalog::record_run sets the run's id
+  const Projector proj(nullptr, "EPSG:4326");
+  std::vector<std::string> warnings;
+  std::vector<MapLayerRows> out;
+  for (auto& layer : build_layers(result, g, options, proj, warnings)) {
+    MapLayerRows m;
+    m.table = "pjd_" + layer.name;
+    for (const auto& f : layer.fields) m.fields.push_back(f.name);
+    for (const auto& feat : layer.features) {
+      MapLayerRows::Row row;
+      for (const auto& v : feat.values)
+        row.values.push_back(std::visit(
+            [](const auto& x) -> nlohmann::json {
+              using T = std::decay_t<decltype(x)>;
+              if constexpr (std::is_same_v<T, std::monostate>)
+                return nullptr;
+              else
+                return x;
+            },
+            v));
+      if (feat.geometry) row.geometry = gpkg_geometry_blob(*feat.geometry, 4326);
+      m.rows.push_back(std::move(row));
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace pjd

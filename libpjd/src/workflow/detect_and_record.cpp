@@ -18,18 +18,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// The run's seam lines, bursts and footprint in the catalogue's map layers, when the
-/// stack has its geometry. A failure is a warning: the run is recorded either way.
-void add_map_layers(const Stack& stack, DetectRun& run, const fs::path& catalog_file) {
+/// The run's seam lines for the catalogue's map layer, when the stack has its geometry.
+/// They are written in the run's own transaction (Catalog::record_run). A geometry that
+/// cannot be used is a warning: the run is recorded without its lines.
+std::vector<MapLayerRows> map_layers(const Stack& stack, DetectRun& run) {
   const auto geometry_file = geometry_path_for(stack);
   std::error_code ec;
-  if (!fs::exists(geometry_file, ec)) return;
+  if (!fs::exists(geometry_file, ec)) return {};
   try {
-    OverlayOptions ov;
-    ov.run = std::to_string(*run.run_id);
-    run.n_seam_features = add_overlay_to_catalog(run.result, read_geometry(geometry_file), ov, catalog_file);
+    return catalog_map_layers(run.result, read_geometry(geometry_file), {"seams"});
   } catch (const Error& e) {
     run.warnings.push_back(std::string("seam lines not added to the catalogue: ") + e.what());
+    return {};
   }
 }
 
@@ -90,8 +90,9 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
       if (options.out_dir)
         labels.summary_path = fs::absolute(*options.out_dir / output_names(result).summary_json).string();
       labels.n_pairs_reused = result.n_pairs_reused;
+      labels.map_layers = map_layers(stack, run);
       run.run_id = catalog->record_run(stack, result, labels, fingerprint ? &*fingerprint : nullptr);
-      add_map_layers(stack, run, *options.catalog);
+      for (const auto& layer : labels.map_layers) run.n_seam_features += layer.rows.size();
     }
   } catch (...) {
     if (worker.joinable()) worker.join();

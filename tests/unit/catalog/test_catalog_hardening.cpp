@@ -509,3 +509,62 @@ TEST_CASE("a FIFO or a directory as the catalogue is refused at once", "[catalog
   }
   CHECK(fs::is_fifo(fifo));
 }
+
+TEST_CASE("eight concurrent writers on a new catalogue: every run is recorded with its seam lines",
+          "[catalog][concurrency]") {
+  // Regression (issue 14, item 9): the seam lines were written by GDAL in a second
+  // transaction after the run; with 8 concurrent writers half of them were lost ("database
+  // is locked", and "no such table: pjd_seams" while the catalogue was being created).
+  pjd::test::TempDir dir("cat_concurrent_seams");
+  constexpr int kWriters = 8, kRounds = 3;
+  for (int i = 0; i < kWriters; ++i) simulate_tiny(dir.path() / ("s" + std::to_string(i)), pjd::SimCompression::None, 20 + i);
+  const fs::path cat = dir.path() / "new" / "c.gpkg";  // made by the writers themselves
+  std::string script;
+  for (int i = 0; i < kWriters; ++i) {
+    const std::string log = quoted(dir.path() / ("log" + std::to_string(i)));
+    script += "(for k in $(seq 1 " + std::to_string(kRounds) + "); do " + std::string(pjd::test::kPjdExe) +
+              " detect " + quoted(dir.path() / ("s" + std::to_string(i))) +
+              " -n 4 --method published --threads 1 --no-figures --progress none --catalog " + quoted(cat) +
+              " >> " + log + " 2>&1 || echo FAIL >> " + quoted(dir.path() / "failures") + "; done) &\n";
+  }
+  script += "wait\n";
+  std::ofstream(dir.path() / "run.sh") << script;
+  REQUIRE(std::system(("bash " + quoted(dir.path() / "run.sh")).c_str()) == 0);
+  CHECK_FALSE(fs::exists(dir.path() / "failures"));
+  for (int i = 0; i < kWriters; ++i) {
+    const std::string log = pjd::test::slurp(dir.path() / ("log" + std::to_string(i)));
+    INFO(log);
+    CHECK(log.find("seam lines not added") == std::string::npos);
+    CHECK(log.find("error") == std::string::npos);
+  }
+  using pjd::test::sql_scalar;
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM pjd_runs") == std::to_string(kWriters * kRounds));
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM pjd_stacks") == std::to_string(kWriters));
+  // Every run has its seam lines, one feature per seam row that has a position.
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM pjd_runs r WHERE (SELECT count(*) FROM pjd_seams s WHERE s.run = "
+                        "CAST(r.id AS TEXT)) != (SELECT count(*) FROM pjd_run_seams x WHERE x.run_id = r.id)") == "0");
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM pjd_seams") != "0");
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM pjd_seams") == sql_scalar(cat, "SELECT count(*) FROM pjd_run_seams"));
+  CHECK(sql_scalar(cat, "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'pjd_seams'") ==
+        sql_scalar(cat, "SELECT count(*) FROM pjd_seams"));
+  CHECK(sql_scalar(cat, "SELECT count(*) FROM rtree_pjd_seams_geom") == sql_scalar(cat, "SELECT count(*) FROM pjd_seams"));
+  CHECK(sql_scalar(cat, "PRAGMA integrity_check") == "ok");
+  std::size_t leftovers = 0;
+  for (const auto& e : fs::directory_iterator(cat.parent_path()))
+    leftovers += e.path().filename().string().find(".tmp-") != std::string::npos;
+  CHECK(leftovers == 0);
+  const std::string validate =
+      "/usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py " + quoted(cat);
+  CHECK(std::system(validate.c_str()) == 0);
+  // GDAL reads the layer, its extent and its spatial index as its own.
+  const fs::path info = dir.path() / "ogrinfo.txt";
+  REQUIRE(std::system(("ogrinfo -ro -so " + quoted(cat) + " pjd_seams > " + quoted(info) + " 2>&1").c_str()) == 0);
+  const std::string text = pjd::test::slurp(info);
+  INFO(text);
+  CHECK(text.find("Feature Count: " + sql_scalar(cat, "SELECT count(*) FROM pjd_seams")) != std::string::npos);
+  CHECK(text.find("Extent: (") != std::string::npos);
+  const fs::path hits = dir.path() / "spat.txt";
+  REQUIRE(std::system(("ogrinfo -ro -q " + quoted(cat) + " pjd_seams -spat -180 -90 180 90 | grep -c 'OGRFeature' > " +
+                       quoted(hits)).c_str()) == 0);
+  CHECK(std::stoi(pjd::test::slurp(hits)) == std::stoi(sql_scalar(cat, "SELECT count(*) FROM pjd_seams")));
+}
