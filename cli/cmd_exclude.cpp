@@ -67,6 +67,7 @@ int run(const ExcludeArgs& a) {
     std::filesystem::path stack = a.stack;
     if (stack.empty()) stack = read_result_summary(a.result).stack_file;
     const DropChange ch = restore_drop(stack, a.dry_run);
+    for (const auto& w : ch.warnings) std::cerr << "pjd exclude: warning: " << w << "\n";
     j["stack"] = ch.file.string();
     j["dry_run"] = a.dry_run;
     j["restored"] = ch.restored;
@@ -160,6 +161,7 @@ int run(const ExcludeArgs& a) {
   }
   if (a.apply) {
     const DropChange ch = apply_drop(stack_path, drop, set.ramp_mm, a.force, a.dry_run);
+    for (const auto& w : ch.warnings) std::cerr << "pjd exclude: warning: " << w << "\n";
     j["apply"] = {{"file", ch.file.string()},
                   {"newly_dropped", ch.newly_dropped},
                   {"already_dropped", ch.already_dropped},

@@ -97,6 +97,7 @@ struct DropChange {
   bool saved_original = false;               ///< the original flags were saved now
   bool changed = false;                      ///< the file was (or would be) modified
   NetworkCheck network;
+  std::vector<std::string> warnings;         ///< e.g. a dataset whose MODIFICATION_TIME could not be touched
 };
 
 /// Refuses (pjd::Error, Data, naming the file) a stack that cannot be written now: the

@@ -11,14 +11,27 @@
 // Restore mirrors it: a. the saved flags and MODIFICATION_TIME, b. the attribute removed.
 // So a process killed anywhere between two HDF5 calls leaves a stack whose flags are either
 // unchanged, or changed with the saved copy on disk: running the command again finishes it,
-// and --restore brings the original flags back.
+// and --restore brings the original flags back (tests: the PJD_TEST_KILL_AT hook below).
+//
+// Inside one H5Fflush HDF5 1.10 (no journal) writes new objects and object headers before
+// the superblock that records the file's new end (EOA), and an object header before its new
+// continuation chunk. A kill between those writes (tests: strace's fault injection, a
+// SIGKILL before each pwrite) still never leaves the flags changed without a readable saved
+// copy, since the flags are written only in the second flush; but it can leave
+//  - the file longer than its recorded end, so that the new saved copy (or an attribute of
+//    another dataset) cannot be read: check_end_of_file refuses to write there (new objects
+//    would go over those bytes) and names HDF5's repair, h5clear --increment=0, after which
+//    everything reads and the command finishes;
+//  - rarely, an object header pointing to a chunk never written (a dataset that had no
+//    MODIFICATION_TIME yet): that dataset cannot be opened, whatever pjd does next; apply
+//    and restore then warn that its MODIFICATION_TIME was not updated.
 //
 // Why the saved copy stays in the stack (and not in a side file written first): it travels
 // with the stack when it is copied or moved, it is what --restore and earlier pjd versions
-// read, and there is one source of truth (a side file could be lost, or outlive a restore).
-// The two flushes give the same guarantee against a kill at any pjd write point. What no
-// ordering in pjd can prevent is a kill inside one HDF5 call (HDF5 1.10 has no journal): a
-// torn metadata write damages the stack itself, whatever holds the saved flags.
+// read, and there is one source of truth (a side file could be lost, or outlive a restore
+// and disagree with the stack). The two flushes give the guarantee that matters, flags never
+// changed without a durable saved copy, at every pjd write point and every write HDF5 makes;
+// a side file would not protect the stack's own metadata from HDF5's write order either.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -145,12 +158,6 @@ void check_writable_file(const std::string& name) {
                    "try again");
 }
 
-std::string shape_text(const std::vector<hsize_t>& dims) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + (dims.size() == 1 ? ",)" : ")");
-}
-
 std::string type_text(hid_t type) {
   const std::size_t bits = H5Tget_size(type) * 8;
   switch (H5Tget_class(type)) {
@@ -166,42 +173,22 @@ std::string type_text(hid_t type) {
   }
 }
 
-/// dropIfgram checked before pjd::Stack reads it: one flag per pair, and (`boolean_only`)
-/// boolean values that --apply/--restore write back bit for bit: an h5py bool (enum
-/// FALSE/TRUE) holding only its two members, or an integer holding only 0 and 1.
-void check_drop_dataset(const std::string& name, bool boolean_only) {
+/// dropIfgram checked once pjd::Stack opened the file (so that its chunk indexes were
+/// checked before HDF5 reads anything): boolean values that --apply/--restore write back bit
+/// for bit: an h5py bool (enum FALSE/TRUE) holding only its two members, or an integer
+/// holding only 0 and 1. Stack::open has checked the shape (one flag per pair).
+void check_drop_boolean(const std::string& name) {
   h5::init_library();
   Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!f.valid()) return;  // Stack::open says what is wrong with the file
-  if (H5Lexists(f, "dropIfgram", H5P_DEFAULT) <= 0)
-    throw_data(name, "has no dataset 'dropIfgram' (not a MintPy ifgramStack written by load_data?)");
+  if (!f.valid()) throw_data(name, "cannot open as HDF5 (truncated or damaged file?)");
   Handle d(H5Dopen2(f, "dropIfgram", H5P_DEFAULT));
   if (!d.valid()) throw_data(name, "cannot open dataset 'dropIfgram'");
   Handle space(H5Dget_space(d));
-  const int rank = H5Sget_simple_extent_ndims(space);
-  if (rank < 0) throw_data(name, "cannot read the shape of dataset 'dropIfgram'");
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  // The pair count, from 'date' (pairs, 2); Stack::open checks 'date' itself.
-  std::optional<hsize_t> n_pairs;
-  if (H5Lexists(f, "date", H5P_DEFAULT) > 0) {
-    Handle dd(H5Dopen2(f, "date", H5P_DEFAULT));
-    Handle ds(dd.valid() ? H5Dget_space(dd) : H5I_INVALID_HID);
-    hsize_t ddims[2] = {0, 0};
-    if (ds.valid() && H5Sget_simple_extent_ndims(ds) == 2 && H5Sget_simple_extent_dims(ds, ddims, nullptr) == 2)
-      n_pairs = ddims[0];
-  }
-  const std::string pairs = n_pairs ? std::to_string(*n_pairs) : "pairs";
-  if (rank != 1)
-    throw_data(name, "dataset 'dropIfgram' has the wrong shape " + shape_text(dims) + ": expected one flag per pair, (" +
-                         pairs + ",)");
-  if (n_pairs && dims[0] != *n_pairs)
-    throw_data(name, "dataset 'dropIfgram' has " + std::to_string(dims[0]) + " flags for " + pairs +
-                         " pairs (dataset 'date'): expected one flag per pair");
-  if (!boolean_only) return;
-
+  hsize_t dims[1] = {0};
+  if (H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, dims, nullptr) != 1)
+    throw_data(name, "dataset 'dropIfgram' is not one flag per pair (rank 1)");
   Handle ftype(H5Dget_type(d));
-  const std::size_t n = dims[0];
+  const std::size_t n = static_cast<std::size_t>(dims[0]);
   const std::string refuse_tail =
       ": pjd exclude --apply/--restore writes booleans and could not bring the values back bit for bit (MintPy "
       "writes dropIfgram as bool; convert it first)";
@@ -252,6 +239,23 @@ void check_drop_dataset(const std::string& name, bool boolean_only) {
   throw_data(name, "dataset 'dropIfgram' is " + type_text(ftype) + ", not boolean" + refuse_tail);
 }
 
+/// Refuses a file longer than the end HDF5 recorded (its EOA): what a writer killed inside
+/// an HDF5 flush leaves (new metadata written, the superblock not yet). Writing to it would
+/// place new objects over those bytes, turning a repairable file into a damaged one.
+void check_end_of_file(const std::string& name) {
+  h5::init_library();
+  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!f.valid()) throw_data(name, "cannot open as HDF5 (truncated or damaged file?)");
+  haddr_t eoa = 0;
+  struct stat sb {};
+  if (H5Fget_eoa(f, &eoa) < 0 || ::stat(name.c_str(), &sb) != 0) return;
+  if (static_cast<unsigned long long>(sb.st_size) > static_cast<unsigned long long>(eoa))
+    throw_data(name, "the file is longer (" + std::to_string(sb.st_size) + " bytes) than HDF5 recorded at its last "
+                     "flush (" + std::to_string(eoa) + " bytes): a writer (pjd exclude, MintPy, h5py) was killed "
+                     "while flushing it; run 'h5clear --increment=0 " + name + "' (HDF5's tool: records the true end) "
+                     "and try again");
+}
+
 /// The saved copy of the flags, when there is one, checked against the stack's pairs.
 std::optional<std::vector<bool>> read_saved(const std::string& name, const StackFlags& st) {
   h5::init_library();
@@ -262,8 +266,17 @@ std::optional<std::vector<bool>> read_saved(const std::string& name, const Stack
   const std::string malformed = std::string("malformed attribute ") + kSavedDropAttribute + " on dropIfgram";
   std::vector<std::string> pairs;
   std::vector<bool> flags;
+  const std::string text = h5::read_string_attribute(d, kSavedDropAttribute);
+  if (text.empty())
+    // What a process killed inside HDF5's flush of the saved copy leaves (the attribute's
+    // heap lies beyond the end of the file HDF5 recorded): the flags were not changed yet,
+    // since they change only once the saved copy is on disk.
+    throw_data(name, std::string("the saved copy of the flags (attribute ") + kSavedDropAttribute +
+                         " of /dropIfgram) cannot be read, as a run killed while saving it leaves it, before any "
+                         "change to dropIfgram: delete the attribute (h5py: del f['dropIfgram'].attrs['" +
+                         kSavedDropAttribute + "']) and run again");
   try {
-    const auto saved = nlohmann::json::parse(h5::read_string_attribute(d, kSavedDropAttribute));
+    const auto saved = nlohmann::json::parse(text);
     pairs = saved.at("date12").get<std::vector<std::string>>();
     flags = saved.at("dropIfgram").get<std::vector<bool>>();
   } catch (const nlohmann::json::exception&) {
@@ -334,14 +347,19 @@ void write_flags(hid_t dset, const std::string& file, const std::vector<bool>& k
 /// MODIFICATION_TIME = str(time.time()) on each interferogram dataset present, as
 /// modify_network does; it sleeps 1 s between datasets, so its values step by about a
 /// second: we write now, now + 1, ... without sleeping.
-void touch_modification_time(hid_t f, const std::string& name, const std::string& step) {
+void touch_modification_time(hid_t f, const std::string& name, const std::string& step,
+                             std::vector<std::string>& warnings) {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   int k = 0;
   for (const auto& dset : kIfgramDatasets) {
     if (H5Lexists(f, dset.c_str(), H5P_DEFAULT) <= 0) continue;
     Handle d(H5Dopen2(f, dset.c_str(), H5P_DEFAULT));
-    if (!d.valid()) continue;
+    if (!d.valid()) {
+      warnings.push_back("dataset '" + dset + "' of " + name +
+                         " cannot be opened (damaged object header?): its MODIFICATION_TIME was not updated");
+      continue;
+    }
     write_attribute(d, "MODIFICATION_TIME", python_repr(now + k), name);
     write_point(step + ".mtime-written:" + dset);
     ++k;
@@ -364,12 +382,18 @@ void check_stack_writable(const fs::path& stack) {
 
 StackFlags read_stack_flags(const fs::path& stack, bool boolean_only) {
   const fs::path file = checked_stack_file(stack);
-  check_drop_dataset(file.string(), boolean_only);
-  const Stack s = Stack::open(file);  // closed again at the end of this scope
   StackFlags st;
-  st.file = s.file();
-  for (const auto& p : s.pairs()) st.pairs.push_back(p.name());
-  st.keep = s.keep();
+  {
+    // Stack::open checks the file (chunk indexes, 'date', dropIfgram's shape) before HDF5
+    // reads any data; closed again at the end of this scope.
+    const Stack s = Stack::open(file);
+    st.file = s.file();
+    for (const auto& p : s.pairs()) st.pairs.push_back(p.name());
+    st.keep = s.keep();
+    if (!s.has_dataset("dropIfgram"))
+      throw_data(st.file.string(), "has no dataset 'dropIfgram' (not a MintPy ifgramStack written by load_data?)");
+  }
+  if (boolean_only) check_drop_boolean(st.file.string());
   return st;
 }
 
@@ -403,6 +427,7 @@ DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& dro
     }
   }
   ch.changed = !ch.newly_dropped.empty();
+  check_end_of_file(name);
   const bool has_saved = read_saved(name, st).has_value();
   ch.saved_original = !has_saved;
   if (dry_run || (has_saved && !ch.changed)) return ch;  // nothing to write: the file is left as it is
@@ -428,7 +453,7 @@ DropChange apply_drop(const fs::path& stack, const std::vector<std::string>& dro
     // Step b: the new flags.
     write_flags(d, name, keep);
     write_point("apply.flags-written");
-    touch_modification_time(f, name, "apply");
+    touch_modification_time(f, name, "apply", ch.warnings);
     flush_to_disk(f, name);
     write_point("apply.flushed");
   }
@@ -444,6 +469,7 @@ DropChange restore_drop(const fs::path& stack, bool dry_run) {
   const std::string name = st.file.string();
   DropChange ch;
   ch.file = st.file;
+  check_end_of_file(name);
   const auto saved = read_saved(name, st);
   if (!saved) throw_data(name, "no dropIfgram flags saved by pjd exclude --apply: nothing to restore");
   const std::vector<bool>& original = *saved;
@@ -464,7 +490,7 @@ DropChange restore_drop(const fs::path& stack, bool dry_run) {
     // Step a: the saved flags, on disk while the saved copy is still there.
     write_flags(d, name, original);
     write_point("restore.flags-written");
-    touch_modification_time(f, name, "restore");
+    touch_modification_time(f, name, "restore", ch.warnings);
     flush_to_disk(f, name);
     write_point("restore.flags-flushed");
   }

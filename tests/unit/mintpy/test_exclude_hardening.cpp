@@ -46,13 +46,13 @@ struct Run {
   std::string out, err;
 };
 
-/// Runs `env ENV timeout 60 pjd ARGS`; a hang shows as exit code 124.
-Run run(const std::string& env, const std::string& args) {
+/// Runs `env ENV timeout 60 [WRAPPER] pjd ARGS`; a hang shows as exit code 124.
+Run run(const std::string& env, const std::string& args, const std::string& wrapper = "") {
   static int counter = 0;
   const fs::path base = fs::path(pjd::test::kBuildDir) / "test_tmp" /
                         ("exh_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   fs::create_directories(base.parent_path());
-  const std::string cmd = "env " + env + " timeout 60 " + pjd_exe() + " " + args + " >" + base.string() + ".out 2>" +
+  const std::string cmd = "env " + env + " timeout 60 " + wrapper + " " + pjd_exe() + " " + args + " >" + base.string() + ".out 2>" +
                           base.string() + ".err";
   const int status = std::system(cmd.c_str());
   Run r;
@@ -88,6 +88,7 @@ struct Flags {
   std::size_t type_size = 0;
   std::vector<unsigned char> raw;
   bool has_saved = false;
+  bool saved_readable = false;  ///< the attribute's value could be read and parsed
   std::vector<bool> saved;
   std::vector<bool> keep() const {
     std::vector<bool> k;
@@ -117,8 +118,11 @@ Flags read_flags(const fs::path& file) {
   REQUIRE(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, fl.raw.data()) >= 0);
   fl.has_saved = H5Aexists(d, pjd::kSavedDropAttribute) > 0;
   if (fl.has_saved) {
-    const auto j = nlohmann::json::parse(pjd::h5::read_string_attribute(d, pjd::kSavedDropAttribute));
-    fl.saved = j.at("dropIfgram").get<std::vector<bool>>();
+    const std::string text = pjd::h5::read_string_attribute(d, pjd::kSavedDropAttribute);
+    if (!text.empty()) {
+      fl.saved = nlohmann::json::parse(text).at("dropIfgram").get<std::vector<bool>>();
+      fl.saved_readable = true;
+    }
   }
   return fl;
 }
@@ -671,4 +675,106 @@ TEST_CASE("exclude --mintpy-cfg refuses a FIFO, a binary file, the stack and sum
   CHECK_THROWS_AS(pjd::update_template_file(text_input, set, false, false, {text_input}), pjd::Error);
   CHECK(slurp(text_input) == "a = b\n");
   CHECK(same_bytes(slurp(s), stack_before));
+}
+
+// ---------------------------------------------------------------- kills inside HDF5's flushes
+
+namespace {
+
+bool have_tool(const char* path) { return ::access(path, X_OK) == 0; }
+
+/// How many pwrite64 calls `pjd ARGS` makes (strace).
+int count_pwrites(const std::string& args) {
+  const fs::path log = fs::path(pjd::test::kBuildDir) / "test_tmp" / ("exh_strace_" + std::to_string(::getpid()));
+  run("", args, "strace -f -o " + log.string() + " -e trace=pwrite64");
+  std::istringstream in(slurp(log));
+  fs::remove(log);
+  int n = 0;
+  for (std::string l; std::getline(in, l);)
+    if (contains(l, "pwrite64(")) ++n;
+  return n;
+}
+
+/// `pjd ARGS` under strace, killed (SIGKILL) on entering its `n`th pwrite64: every write
+/// HDF5 makes to the stack, including those inside one H5Fflush.
+Run kill_before_pwrite(int n, const std::string& args) {
+  return run("", args,
+             "strace -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when=" + std::to_string(n));
+}
+
+/// Runs `args`; when pjd refuses a file left longer than its recorded end, runs the repair it
+/// names (h5clear --increment=0) and runs `args` again. Counts the repairs.
+Run run_repairing(const std::string& args, const fs::path& s, int& repairs) {
+  Run r = run("", args);
+  if (r.code == 3 && contains(r.err, "h5clear --increment=0 " + s.string())) {
+    CHECK(line_count(r.err) == 1);
+    REQUIRE(std::system(("h5clear --increment=0 " + s.string() + " >/dev/null 2>&1").c_str()) == 0);
+    ++repairs;
+    r = run("", args);
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("exclude --apply and --restore killed before every write HDF5 makes: the flags never change without a "
+          "readable saved copy",
+          "[exclude][kill]") {
+  if (!have_tool("/usr/bin/strace") || !have_tool("/usr/bin/h5clear")) {
+    WARN("strace or h5clear (hdf5-tools) missing: syscall-level kills not run");
+    return;
+  }
+  const Fixture fx("exclude_kill_pwrite");
+  const Flags orig = read_flags(fx.stack);
+  const fs::path applied_file = fx.copy("applied");
+  REQUIRE(run("", fx.apply(applied_file)).code == 0);
+  const Flags applied = read_flags(applied_file);
+
+  for (const bool restoring : {false, true}) {
+    const fs::path start = restoring ? applied_file : fx.stack;
+    auto args = [&](const fs::path& s) { return restoring ? restore(s) : fx.apply(s); };
+    const fs::path probe = fx.dir.path() / "probe.h5";
+    fs::copy_file(start, probe, fs::copy_options::overwrite_existing);
+    const int n_writes = count_pwrites(args(probe));
+    REQUIRE(n_writes >= 6);  // superblock, flags, headers, heap, superblock, ...
+    int repairs = 0, damaged = 0;
+    for (int n = 1; n <= n_writes; ++n) {
+      INFO((restoring ? "--restore" : "--apply") << " killed before write " << n << " of " << n_writes);
+      const fs::path s = fx.dir.path() / "k.h5";
+      fs::copy_file(start, s, fs::copy_options::overwrite_existing);
+      REQUIRE(kill_before_pwrite(n, args(s)).killed);
+      const Flags st = read_flags(s);  // the file opens and dropIfgram reads
+      if (st.raw != orig.raw) {
+        CHECK(st.has_saved);  // changed flags come with their saved copy, readable
+        CHECK(st.saved_readable);
+        CHECK(st.saved == orig.keep());
+      }
+      if (st.has_saved && !st.saved_readable) CHECK(st.raw == orig.raw);
+      if (restoring && !st.has_saved) {
+        // The restore got as far as removing the saved copy: the flags are back.
+        CHECK(st.raw == orig.raw);
+        const Run back = run_repairing(restore(s), s, repairs);
+        CHECK(back.code == 3);
+        CHECK(contains(back.err, "nothing to restore"));
+      } else {
+        // Finish: apply again (repairing when pjd asks for it), then restore.
+        const Run again = run_repairing(fx.apply(s), s, repairs);
+        INFO(again.err);
+        CHECK(again.code == 0);
+        if (contains(again.err, "cannot be opened")) ++damaged;
+        CHECK(read_flags(s).raw == applied.raw);
+        const Run back = run_repairing(restore(s), s, repairs);
+        INFO(back.err);
+        CHECK(back.code == 0);
+        if (contains(back.err, "cannot be opened")) ++damaged;
+      }
+      const Flags done = read_flags(s);
+      CHECK(done.cls == orig.cls);
+      CHECK(done.raw == orig.raw);
+      CHECK_FALSE(done.has_saved);
+    }
+    WARN((restoring ? "exclude --restore: " : "exclude --apply: ")
+         << n_writes << " writes, killed before each; " << repairs << " run(s) refused until h5clear, " << damaged
+         << " left a dataset HDF5 cannot open (MODIFICATION_TIME not updated)");
+  }
 }
