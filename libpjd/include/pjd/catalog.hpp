@@ -103,6 +103,14 @@ struct BadDateFilter {
   std::optional<std::string> to;     ///< YYYYMMDD inclusive
 };
 
+/// Checks, before any work, that a run of `stack` can be recorded as it stands: the
+/// values the catalogue stores from the stack's attributes (trackNumber, TRACK,
+/// relative_orbit, relativeOrbit: whole numbers 0-100000; ALOOKS, RLOOKS: 1-10000;
+/// WAVELENGTH > 0) and its pairs (each once, two different days), and the labels
+/// (track 1-100000). Throws pjd::Error naming the stack file and the attribute or pair
+/// (Data), or the label (Usage). record_run calls it too.
+void check_recordable(const Stack& stack, const RunLabels& labels = {});
+
 class Catalog {
  public:
   enum class Mode { ReadWrite, ReadOnly };

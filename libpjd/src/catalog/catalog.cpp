@@ -97,9 +97,15 @@ std::vector<T> unpack(const std::vector<unsigned char>& blob, std::size_t n) {
   return out;
 }
 
+constexpr const char* kTrackKeys[] = {"trackNumber", "TRACK", "relative_orbit", "relativeOrbit"};
+constexpr double kMaxTrack = 100000;  // relative orbits: Sentinel-1 has 175
+
+/// The relative orbit the stack's attributes give (the first of kTrackKeys that is a whole
+/// number >= 1), if any. check_recordable() refuses the values that are numbers but no track.
 std::optional<int> track_of(const Attributes& a) {
-  for (const char* key : {"trackNumber", "TRACK", "relative_orbit", "relativeOrbit"})
-    if (auto v = a.number(key); v && *v > 0) return static_cast<int>(*v);
+  for (const char* key : kTrackKeys)
+    if (auto v = a.number(key); v && std::isfinite(*v) && *v >= 1 && *v <= kMaxTrack && *v == std::floor(*v))
+      return static_cast<int>(*v);
   return std::nullopt;
 }
 
@@ -124,6 +130,52 @@ Fnv identity_hash(const Stack& stack) {
 }
 
 }  // namespace
+
+void check_recordable(const Stack& stack, const RunLabels& labels) {
+  const std::string file = stack.file().string();
+  const auto& a = stack.attributes();
+  auto bad = [&](const std::string& key, const std::string& expected) {
+    throw Error(ErrorKind::Data, file,
+                "attribute " + key + " is '" + a.get(key) + "', expected " + expected + " (the catalogue stores it)");
+  };
+  // What pjd_stacks stores: track (> 0 or unknown), looks (> 0), wavelength (> 0).
+  for (const char* key : kTrackKeys) {
+    if (!a.has(key)) continue;
+    const auto v = a.number(key);
+    if (!v) continue;  // not a number (e.g. 'T123'): not taken as a track
+    if (!std::isfinite(*v) || *v < 0 || *v > kMaxTrack || *v != std::floor(*v))
+      bad(key, "a whole relative orbit number (0 to 100000; 0 = unknown)");
+  }
+  for (const char* key : {"ALOOKS", "RLOOKS"}) {
+    if (!a.has(key)) continue;
+    const auto v = a.number(key);
+    if (!v || !std::isfinite(*v) || *v < 1 || *v > 10000 || *v != std::floor(*v))
+      bad(key, "a whole number of looks (1 to 10000)");
+  }
+  if (a.has("WAVELENGTH")) {
+    const auto v = a.number("WAVELENGTH");
+    if (!v || !std::isfinite(*v) || *v <= 0) bad("WAVELENGTH", "a positive radar wavelength in metres");
+  }
+  // What pjd_run_pairs stores: each pair once (UNIQUE (run_id, pair)), dated YYYYMMDD.
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < stack.n_pairs(); ++i) {
+    const auto& p = stack.pairs()[i];
+    const std::string name = p.name();
+    if (p.ref.size() != 8 || p.sec.size() != 8)
+      throw Error(ErrorKind::Data, file, "pair " + std::to_string(i) + " of 'date' (" + name + ") is not YYYYMMDD_yyyymmdd");
+    if (p.ref == p.sec)
+      throw Error(ErrorKind::Data, file,
+                  "pair " + std::to_string(i) + " of 'date' is " + name + ": both dates are the same day");
+    const auto [it, fresh] = seen.emplace(name, i);
+    if (!fresh)
+      throw Error(ErrorKind::Data, file,
+                  "pair " + std::to_string(i) + " of 'date' (" + name + ") repeats pair " + std::to_string(it->second) +
+                      " (the catalogue records each pair once per run)");
+  }
+  if (labels.track && (*labels.track < 1 || *labels.track > kMaxTrack))
+    throw Error(ErrorKind::Usage, file,
+                "--track must be a relative orbit number from 1 to 100000, got " + std::to_string(*labels.track));
+}
 
 StackFingerprint fingerprint_stack(const Stack& stack) {
   const Fnv id = identity_hash(stack);
@@ -710,6 +762,7 @@ void write_map_layer(const Catalog::Impl& impl, const MapLayerRows& layer, std::
 std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result, const RunLabels& labels,
                                  const StackFingerprint* fingerprint) {
   if (impl_->read_only) throw Error(ErrorKind::Usage, impl_->name(), "catalogue opened read-only");
+  check_recordable(stack, labels);  // before the transaction: name the attribute, not a constraint
   const StackFingerprint fp = fingerprint ? *fingerprint : fingerprint_stack(stack);
   const auto digests = digest_map(fp);
   auto digest_of = [&](const std::string& pair) {

@@ -48,7 +48,13 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
   std::optional<Catalog> catalog;
   std::optional<StackFingerprint> fingerprint;
   ProfileCache reuse;
+  RunLabels labels;
+  labels.project = options.project;
+  labels.track = options.track;
   if (options.catalog) {
+    // What the catalogue will store is checked first: a value it cannot store is refused
+    // now, naming the stack's attribute, not after every output is written.
+    check_recordable(stack, labels);
     catalog.emplace(Catalog::open(*options.catalog));
     fingerprint = fingerprint_stack(stack);
     if (const auto id = catalog->find_stack(fingerprint->identity)) {
@@ -84,9 +90,6 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
   try {
     if (options.out_dir) run.written = write_outputs(result, *options.out_dir);
     if (catalog) {
-      RunLabels labels;
-      labels.project = options.project;
-      labels.track = options.track;
       if (options.out_dir)
         labels.summary_path = fs::absolute(*options.out_dir / output_names(result).summary_json).string();
       labels.n_pairs_reused = result.n_pairs_reused;

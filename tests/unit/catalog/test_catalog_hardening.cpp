@@ -568,3 +568,61 @@ TEST_CASE("eight concurrent writers on a new catalogue: every run is recorded wi
                        quoted(hits)).c_str()) == 0);
   CHECK(std::stoi(pjd::test::slurp(hits)) == std::stoi(sql_scalar(cat, "SELECT count(*) FROM pjd_seams")));
 }
+
+TEST_CASE("what the catalogue cannot store is refused before detection, naming the stack and the attribute",
+          "[catalog][attributes]") {
+  // Regression (issue 14, item 10): a CHECK or UNIQUE constraint of the catalogue failed
+  // after every output was written, naming the catalogue instead of the bad attribute.
+  pjd::test::TempDir dir("cat_attributes");
+  const fs::path src = simulate_tiny(dir.path() / "src", pjd::SimCompression::None).parent_path().parent_path();
+  struct Case {
+    std::string name, edit, named;
+  };
+  const std::vector<Case> cases = {
+      {"alooks_negative", "f.attrs[\"ALOOKS\"] = \"-3\"", "ALOOKS"},
+      {"alooks_huge", "f.attrs[\"ALOOKS\"] = \"1e300\"", "ALOOKS"},
+      {"track_huge", "f.attrs[\"trackNumber\"] = \"1e300\"", "trackNumber"},
+      {"TRACK_huge", "f.attrs[\"TRACK\"] = \"1e300\"", "TRACK"},
+      {"relative_orbit_negative", "f.attrs[\"relative_orbit\"] = \"-5\"", "relative_orbit"},
+      {"relativeOrbit_fraction", "f.attrs[\"relativeOrbit\"] = \"12.5\"", "relativeOrbit"},
+      {"duplicate_pair", "d = f[\"date\"][:]; d[1] = d[0]; f[\"date\"][:] = d", "'date'"},
+      {"same_day_pair", "d = f[\"date\"][:]; d[0][1] = d[0][0]; f[\"date\"][:] = d", "'date'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const fs::path s = dir.path() / c.name;
+    fs::create_directories(s / "inputs");
+    fs::copy_file(src / "inputs" / "ifgramStack.h5", s / "inputs" / "ifgramStack.h5");
+    fs::copy_file(src / "inputs" / "geometryRadar.h5", s / "inputs" / "geometryRadar.h5");
+    python("import h5py, sys\nwith h5py.File(sys.argv[1], \"r+\") as f:\n    " + c.edit + "\n",
+           {(s / "inputs" / "ifgramStack.h5").string()});
+    const fs::path out = dir.path() / ("out_" + c.name), cat = dir.path() / ("c_" + c.name + ".gpkg");
+    for (const char* method : {"published", "robust"}) {
+      INFO(method);
+      const auto r = pjd::test::run_pjd("detect " + quoted(s) + " -n 4 --method " + method +
+                                        " --no-figures --progress none --out " + quoted(out) + " --catalog " + quoted(cat));
+      CHECK(r.exit_code == 3);
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+      CHECK(r.err.find((s / "inputs" / "ifgramStack.h5").string()) != std::string::npos);
+      CHECK(r.err.find(c.named) != std::string::npos);
+      CHECK(r.err.find("constraint") == std::string::npos);
+      CHECK_FALSE(fs::exists(out));  // refused before any output
+      CHECK_FALSE(fs::exists(cat));
+    }
+  }
+  // A label the catalogue cannot store, through the library.
+  const auto stack = pjd::Stack::open(src);
+  pjd::RecordOptions ro;
+  ro.catalog = dir.path() / "labels.gpkg";
+  ro.out_dir = dir.path() / "out_labels";
+  ro.track = -1;
+  try {
+    pjd::detect_and_record(stack, published(), ro);
+    FAIL("track -1 accepted");
+  } catch (const pjd::Error& e) {
+    CHECK(e.exit_code() == 2);
+    CHECK(e.problem().find("--track") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(*ro.out_dir));
+  CHECK_FALSE(fs::exists(*ro.catalog));
+}
