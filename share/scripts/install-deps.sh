@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev catch2
   libplplot-dev plplot-driver-cairo fonts-dejavu-core
   python3-mintpy python3-h5py python3-numpy python3-gdal python3-pil
+  strace  # tests only: kills pjd at exact writes (exclude --apply, --restore) by fault injection
 )
 # The QGIS Processing provider (qgis_provider/) and its tests: qgis_process, python3-qgis, pytest.
 QGIS_PACKAGES=(qgis python3-qgis python3-pytest)
