@@ -1,6 +1,7 @@
 // The catalogue: creation as a GeoPackage, recording, queries, upgrades and refusals.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,12 +51,15 @@ pjd::DetectResult fake_result(const pjd::Stack& s, std::size_t n, std::vector<st
 }
 
 std::string sqlite_scalar(const fs::path& db, const std::string& sql) {
-  const auto out = fs::path(pjd::test::kBuildDir) / "test_tmp" / "sqlite_out.txt";
+  // One file per process: ctest runs test cases in parallel processes.
+  const auto out = fs::path(pjd::test::kBuildDir) / "test_tmp" / ("sqlite_out_" + std::to_string(::getpid()) + ".txt");
   const std::string cmd = "sqlite3 '" + db.string() + "' \"" + sql + "\" > " + out.string() + " 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
   std::ifstream in(out);
   std::string line;
   std::getline(in, line);
+  in.close();
+  fs::remove(out);
   return line;
 }
 
