@@ -64,13 +64,14 @@ AuditEntry audit_one(const fs::path& dir, const AuditOptions& o, unsigned thread
     const Stack stack = Stack::open(dir);
     e.n_pairs = stack.n_pairs();
     Catalog catalog = Catalog::open(o.catalog);
-    const auto fp = fingerprint_stack(stack);
-    if (const auto run = catalog.find_run(fp.fingerprint, o.params.method)) {
+    // The file's size, times and inode against the last run first; the data only when they differ.
+    if (const auto run = catalog.find_unchanged_run(stack, o.params.method)) {
       e.status = "unchanged";
       e.run_id = *run;
       e.message = "already detected in run " + std::to_string(*run);
       return e;
     }
+    const auto fp = fingerprint_stack(stack);  // remembered from find_unchanged_run: the data are read once
     DetectParams p = o.params;
     p.threads = threads;
     if (p.n_burst == 0) {
