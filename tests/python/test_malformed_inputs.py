@@ -8,7 +8,6 @@ input unchanged (sha256); no temporary file left beside it or in the output fold
 FIFO cases also check that pjd returns at all (a 20 s timeout).
 
 Run by ctest with Debian's /usr/bin/python3: argv[1] = pjd executable, argv[2] = shared dir."""
-import hashlib
 import os
 import shutil
 import subprocess
@@ -18,48 +17,18 @@ import tempfile
 import h5py
 import numpy as np
 
+from hostile import refusal_problems
+
 pjd = sys.argv[1]
 failures = []
 checked = 0
 
 
-def sha(path):
-    if not os.path.isfile(path):
-        return None
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
-
 def check(label, args, code, must_contain, watched, out_dir=None):
-    """Runs pjd with args; expects exit `code` and one stderr line holding every string of
-    must_contain; the files in `watched` unchanged; no '.tmp' names left."""
+    """One refusal: exit `code`, one stderr line holding must_contain, `watched` unchanged."""
     global checked
     checked += 1
-    before = {w: sha(w) for w in watched}
-    try:
-        r = subprocess.run([pjd, *args], capture_output=True, text=True, timeout=20)
-    except subprocess.TimeoutExpired:
-        failures.append(f"{label}: no answer in 20 s (hangs)")
-        return
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    problems = []
-    if r.returncode != code:
-        problems.append(f"exit {r.returncode}, expected {code}")
-    if len(lines) != 1:
-        problems.append(f"{len(lines)} stderr lines: {lines[:3]}")
-    else:
-        missing = [m for m in must_contain if m not in lines[0]]
-        if missing:
-            problems.append(f"stderr lacks {missing}: {lines[0]}")
-        if "std::" in lines[0] or "json.exception" in lines[0]:
-            problems.append(f"raw library text: {lines[0]}")
-    for w, h in before.items():
-        if sha(w) != h:
-            problems.append(f"{w} changed")
-    for d in {os.path.dirname(w) for w in watched} | ({out_dir} if out_dir else set()):
-        if d and os.path.isdir(d):
-            left = [n for n in os.listdir(d) if ".tmp" in n]
-            if left:
-                problems.append(f"temporary files left in {d}: {left}")
+    problems = refusal_problems(pjd, args, code, must_contain, watched, out_dir, timeout=20)
     if problems:
         failures.append(f"{label}: {'; '.join(problems)}")
 
