@@ -200,7 +200,7 @@ std::string restore(const fs::path& s) { return "exclude --restore --stack " + s
 
 // ---------------------------------------------------------------- kills (item 4)
 
-TEST_CASE("exclude --apply killed at every write point leaves the flags unchanged or saved; --restore brings "
+TEST_CASE("exclude --apply killed at every write point leaves the flags unchanged or saved, and --restore brings "
           "them back bit for bit",
           "[exclude][kill]") {
   const Fixture fx("exclude_kill_apply");
