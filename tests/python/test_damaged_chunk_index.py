@@ -160,10 +160,11 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # Even a crash inside a library (here a hook raises SIGSEGV while the one stack is
     # audited) is that stack's failure: the others are detected.
+    # (Under ASan its handler reports the SEGV and exits 1: the entry says the child ended without a result.)
     r = run("audit", archive, "--catalog", os.path.join(tmp, "audit2.gpkg"), "--progress", "none", "--format", "json",
             env={"PJD_TEST_CRASH_STACK": "c_good"})
     checked += 1
-    if r.returncode != 3 or "crashed (signal 11" not in r.stdout or r.stdout.count("\"detected\"") != 1:
+    if r.returncode != 3 or "the audit of this stack" not in r.stdout or r.stdout.count("\"detected\"") != 1:
         failures.append(f"audit with a crash in one stack: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
 
 for f in failures:
