@@ -95,6 +95,18 @@ std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
 }  // namespace
 
+/// Runs `sql` on the SQLite file `file` (the test fails with SQLite's message otherwise).
+void exec_sql(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 TEST_CASE("pairs rewritten after a catalogued run: their stored profiles are not reused, the stack is not unchanged",
           "[catalog][stale]") {
   // Regression (issue 14, item 5): the fingerprint sampled the middle column of the first
@@ -219,20 +231,13 @@ TEST_CASE("profiles stored before layout 6 are never reused; the upgrade keeps t
   // The same rows in a layout-5 catalogue, as a pjd before layout 6 stored them (no digest).
   pjd::detail::create_catalog_at_layout(old, 5);
   {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(old.c_str(), &db) == SQLITE_OK);
     const std::string sql =
         "ATTACH '" + now.string() + "' AS n; "
         "INSERT INTO pjd_stacks SELECT * FROM n.pjd_stacks; "
         "INSERT INTO pjd_stack_profiles (id, stack_id, pair, x0, x1, cmin, length, stats_json, intensity_pct, "
         "counts_cts, median_grad_mm) SELECT id, stack_id, pair, x0, x1, cmin, length, stats_json, intensity_pct, "
         "counts_cts, median_grad_mm FROM n.pjd_stack_profiles;";
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    INFO((err ? err : ""));
-    sqlite3_free(err);
-    sqlite3_close(db);
-    REQUIRE(rc == SQLITE_OK);
+    exec_sql(old, sql);
   }
   CHECK(pjd::test::sql_scalar(old, "SELECT count(*) FROM pjd_stack_profiles") == "30");
   {
@@ -297,8 +302,6 @@ fs::path recorded_catalogue(const fs::path& dir) {
 /// pairs and profiles, as a pjd before layout 6 would have stored them.
 void copy_into_layout5(const fs::path& now, const fs::path& old) {
   pjd::detail::create_catalog_at_layout(old, 5);
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(old.c_str(), &db) == SQLITE_OK);
   const std::string runs =
       "id, stack_id, fingerprint, method, params_json, n_burst, x0, x1, pj_thr_mm, software_version, started_utc, "
       "finished_utc, duration_s, status, warnings_json, n_pairs, n_pairs_reused, summary_path, n_burst_source, "
@@ -311,12 +314,7 @@ void copy_into_layout5(const fs::path& now, const fs::path& old) {
                           "INSERT INTO pjd_run_seams SELECT * FROM n.pjd_run_seams; " +
                           "INSERT INTO pjd_stack_profiles (" + profiles + ") SELECT " + profiles +
                           " FROM n.pjd_stack_profiles; DETACH n;";
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
+  exec_sql(old, sql);
 }
 
 /// Exit code of a shell command run with a time limit (124: it hung).
