@@ -707,6 +707,7 @@ Run kill_before_pwrite(int n, const std::string& args) {
 Run run_repairing(const std::string& args, const fs::path& s, int& repairs) {
   Run r = run("", args);
   if (r.code == 3 && contains(r.err, "h5clear --increment=0 " + s.string())) {
+    INFO(r.err);
     CHECK(line_count(r.err) == 1);
     REQUIRE(std::system(("h5clear --increment=0 " + s.string() + " >/dev/null 2>&1").c_str()) == 0);
     ++repairs;
