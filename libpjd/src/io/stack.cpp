@@ -139,6 +139,9 @@ static void check_attributes(const Attributes& attrs, const std::string& file) {
       {"ALOOKS", 1, 10000, true, "a whole number of azimuth looks"},
       {"RLOOKS", 1, 10000, true, "a whole number of range looks"},
       {"trackNumber", 0, 100000, true, "a whole relative orbit number"},
+      {"TRACK", 0, 100000, true, "a whole relative orbit number"},  // the other keys the catalogue reads the track from
+      {"relative_orbit", 0, 100000, true, "a whole relative orbit number"},
+      {"relativeOrbit", 0, 100000, true, "a whole relative orbit number"},
       {"number_of_bursts", 1, 1000, true, "a whole number of bursts"},
   };
   for (const auto& r : rules) {
@@ -482,12 +485,43 @@ Geometry read_geometry(const fs::path& file) {
   const std::string fname = file.string();
   std::error_code ec;
   if (!fs::exists(file, ec)) throw_data(fname, "no such file");
+  if (!fs::is_regular_file(file, ec)) throw_data(fname, "not a regular file (a FIFO, device or socket cannot be a geometry)");
+  if (const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC); fd < 0)
+    throw_data(fname, std::string("cannot open for reading: ") + std::strerror(errno));
+  else
+    ::close(fd);
   if (!h5::is_hdf5(fname)) throw_data(fname, "not an HDF5 file");
   Handle fid(H5Fopen(fname.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!fid.valid()) throw_data(fname, "cannot open as HDF5 (truncated or damaged file?)");
   for (const auto& name : h5::attribute_names(fid)) g.attributes.set(name, h5::read_string_attribute(fid, name));
+  // The same rule as for the stack: a damaged chunk index is refused before HDF5 walks it.
+  {
+    std::vector<std::string> chunked;
+    for (const char* name : {"latitude", "longitude"}) {
+      if (H5Lexists(fid, name, H5P_DEFAULT) <= 0) continue;
+      Handle dset(H5Dopen2(fid, name, H5P_DEFAULT));
+      if (!dset.valid()) continue;  // read_2d names it
+      Handle plist(H5Dget_create_plist(dset));
+      if (plist.valid() && H5Pget_layout(plist) == H5D_CHUNKED) chunked.emplace_back(name);
+    }
+    check_chunk_indexes(file, chunked);
+  }
   g.latitude_deg = read_2d(fid, fname, "latitude", g.length, g.width);
   g.longitude_deg = read_2d(fid, fname, "longitude", g.length, g.width);
+  // NaN and (0, 0) are MintPy's no-data; a finite value off the globe is a damaged file,
+  // never a position (the map would draw it, or PROJ refuse it as if the CRS were wrong).
+  const auto check_range = [&](const std::vector<float>& v, const char* name, float lo, float hi) {
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (!std::isfinite(v[k]) ? std::isinf(v[k]) : (v[k] < lo || v[k] > hi)) {
+        std::ostringstream msg;
+        msg << "dataset '" << name << "' holds " << v[k] << " at row " << k / g.width << ", column " << k % g.width
+            << ": not a " << name << " in degrees (" << lo << " to " << hi << "; NaN for no data)";
+        throw_data(fname, msg.str());
+      }
+    }
+  };
+  check_range(g.latitude_deg, "latitude", -90.0f, 90.0f);
+  check_range(g.longitude_deg, "longitude", -180.0f, 360.0f);
   return g;
 }
 

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include "io/h5util.hpp"
 #include "helpers.hpp"
 #include "pjd/error.hpp"
@@ -180,6 +182,69 @@ std::string open_error(const fs::path& p) {
 }
 
 }  // namespace
+
+TEST_CASE("a geometry off the globe or a FIFO and a TRACK out of range are refused naming the file", "[stack][errors]") {
+  pjd::test::TempDir dir("geometry_bad");
+  const Stack s = Stack::open(parity("descending_subx"));
+  const fs::path src = pjd::geometry_path_for(s);
+  const auto refused = [](const fs::path& file, const std::string& problem) {
+    try {
+      (void)pjd::read_geometry(file);
+      FAIL("no error for " << file);
+    } catch (const pjd::Error& e) {
+      CHECK(e.kind() == pjd::ErrorKind::Data);
+      CHECK(e.file() == file.string());
+      CHECK_THAT(e.problem(), Catch::Contains(problem));
+    }
+  };
+  const auto set_cell = [](const fs::path& file, const char* name, std::size_t k, float value) {
+    pjd::h5::Handle f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    pjd::h5::Handle d(H5Dopen2(f, name, H5P_DEFAULT));
+    pjd::h5::Handle space(H5Dget_space(d));
+    hsize_t dims[2];
+    H5Sget_simple_extent_dims(space, dims, nullptr);
+    std::vector<float> v(dims[0] * dims[1]);
+    REQUIRE(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+    v[k] = value;
+    REQUIRE(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+  };
+  const std::size_t k = 3 * s.width() + 7;  // row 3, column 7
+  struct Case {
+    const char* name;
+    float value;
+    const char* problem;
+  };
+  for (const Case& c : {Case{"latitude", 1000.0f, "dataset 'latitude' holds 1000 at row 3, column 7"},
+                        Case{"latitude", -90.5f, "holds -90.5 at row 3, column 7: not a latitude"},
+                        Case{"longitude", 400.0f, "dataset 'longitude' holds 400 at row 3, column 7"},
+                        Case{"longitude", -INFINITY, "holds -inf at row 3, column 7"}}) {
+    INFO(c.name << " = " << c.value);
+    const fs::path g = dir.path() / "geometryRadar.h5";
+    fs::copy_file(src, g, fs::copy_options::overwrite_existing);
+    set_cell(g, c.name, k, c.value);
+    refused(g, c.problem);
+  }
+  // NaN is no data, not damage.
+  const fs::path nan = dir.path() / "nan.h5";
+  fs::copy_file(src, nan);
+  set_cell(nan, "latitude", k, NAN);
+  CHECK(std::isnan(pjd::read_geometry(nan).latitude_deg[k]));
+  // A FIFO is refused without opening it (opening one for reading blocks).
+  const fs::path fifo = dir.path() / "fifo.h5";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  refused(fifo, "not a regular file");
+  // The other keys a track is read from are checked as trackNumber is.
+  for (const char* key : {"TRACK", "relative_orbit", "relativeOrbit"}) {
+    INFO(key);
+    const fs::path t = dir.path() / (std::string(key) + ".h5");
+    TinyStack{}.write(t);
+    {
+      pjd::h5::Handle f(H5Fopen(t.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+      pjd::h5::write_string_attribute(f, key, "1e300");
+    }
+    CHECK_THAT(open_error(t), Catch::Contains(std::string("attribute ") + key + " is '1e300'"));
+  }
+}
 
 TEST_CASE("a well-formed tiny stack opens", "[stack][errors]") {
   pjd::test::TempDir dir("tiny_ok");
