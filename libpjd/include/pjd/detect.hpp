@@ -97,7 +97,9 @@ struct Profiles {
   std::size_t n_pairs = 0;
   std::size_t length = 0;
   std::vector<double> intensity_pct;   ///< % of valid cells with g >= median, 1 decimal; NaN = no data (or 0)
-  std::vector<std::int16_t> counts;    ///< valid cells per row (C); -999 = never computed
+  /// Valid cells per row (C); -999 = never computed. Int32: a row of a full-resolution
+  /// stack holds more than 32767 cells (the reference keeps int64 in memory and writes int16).
+  std::vector<std::int32_t> counts;
   std::vector<double> median_grad_mm;  ///< median |azimuth gradient| per row, mm; NaN = no data (or 0)
 };
 
@@ -106,7 +108,7 @@ struct Profiles {
 struct PairProfile {
   PairResult stats;                    ///< pair, btemp_days, statistics, skipped
   std::vector<double> intensity_pct;   ///< per row, as Profiles
-  std::vector<std::int16_t> counts;
+  std::vector<std::int32_t> counts;
   std::vector<double> median_grad_mm;
   /// Robust method: gradient sums (rad) and cell counts per row and column segment
   /// (rows x n_segments); empty when the earlier run was published.

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -94,6 +95,36 @@ std::vector<T> unpack(const std::vector<unsigned char>& blob, std::size_t n) {
   std::size_t got = 0;
   if (n > 0 && (!CPLZLibInflate(blob.data(), blob.size(), out.data(), n * sizeof(T), &got) || got != n * sizeof(T)))
     throw Error(ErrorKind::Data, "", "a stored profile is damaged");
+  return out;
+}
+
+/// A pair's row counts as stored in counts_cts: little-endian int16 while every count fits
+/// (what every catalogue held before counts could exceed 32767, bit for bit), else int32.
+/// The width is told by the inflated size (2 or 4 bytes a row), so no layout change.
+std::vector<unsigned char> pack_counts(const std::int32_t* counts, std::size_t n) {
+  const bool narrow = std::all_of(counts, counts + n, [](std::int32_t c) {
+    return c >= std::numeric_limits<std::int16_t>::min() && c <= std::numeric_limits<std::int16_t>::max();
+  });
+  if (!narrow) return pack(counts, n * sizeof(std::int32_t));
+  std::vector<std::int16_t> v(counts, counts + n);
+  return pack(v.data(), n * sizeof(std::int16_t));
+}
+
+std::vector<std::int32_t> unpack_counts(const std::vector<unsigned char>& blob, std::size_t n) {
+  std::vector<std::int32_t> out(n);
+  if (n == 0) return out;
+  std::size_t got = 0;
+  if (!CPLZLibInflate(blob.data(), blob.size(), out.data(), n * sizeof(std::int32_t), &got))
+    throw Error(ErrorKind::Data, "", "a stored profile is damaged");
+  if (got == n * sizeof(std::int32_t)) return out;
+  if (got != n * sizeof(std::int16_t)) throw Error(ErrorKind::Data, "", "a stored profile is damaged");
+  // int16 values in the first 2n bytes: widen in place from the end.
+  const auto* narrow = reinterpret_cast<const unsigned char*>(out.data());
+  for (std::size_t i = n; i-- > 0;) {
+    std::int16_t v;
+    std::memcpy(&v, narrow + i * sizeof v, sizeof v);
+    out[i] = v;
+  }
   return out;
 }
 
@@ -923,7 +954,7 @@ std::int64_t Catalog::record_run(const Stack& stack, const DetectResult& result,
         prof_ins.bind(1, stack_id).bind(2, result.pairs[i].pair).bind(3, result.x0).bind(4, result.x1);
         prof_ins.bind(5, result.params.cmin).bind(6, L).bind(7, stats_json(result.pairs[i]).dump());
         prof_ins.bind_blob(8, pack(prof.intensity_pct.data() + i * L, L * sizeof(double)));
-        prof_ins.bind_blob(9, pack(prof.counts.data() + i * L, L * sizeof(std::int16_t)));
+        prof_ins.bind_blob(9, pack_counts(prof.counts.data() + i * L, L));
         prof_ins.bind_blob(10, pack(prof.median_grad_mm.data() + i * L, L * sizeof(double)));
         prof_ins.bind(11, digest_of(result.pairs[i].pair));
         prof_ins.run();
@@ -1033,7 +1064,7 @@ ProfileCache stored_profiles(const Catalog::Impl& impl, std::int64_t stack_id, s
     p.stats.skipped = stats.value("skipped", false);
     try {
       p.intensity_pct = unpack<double>(s.blob(3), L);
-      p.counts = unpack<std::int16_t>(s.blob(4), L);
+      p.counts = unpack_counts(s.blob(4), L);
       p.median_grad_mm = unpack<double>(s.blob(5), L);
       if (!s.is_null(6) && static_cast<std::size_t>(s.int64(9)) == L && valid(s, 11, pair)) {
         p.n_segments = static_cast<std::size_t>(s.int64(6));

@@ -92,7 +92,7 @@ inline std::vector<bool> fill_pair_results(const Stack& stack, const std::vector
   for (std::size_t i = 0; i < np * rows; ++i) {
     res.profiles.intensity_pct[i] = intensity[i] == 0.0 ? kNaN : intensity[i];
     res.profiles.median_grad_mm[i] = med_grad[i] == 0.0 ? kNaN : med_grad[i];
-    res.profiles.counts[i] = static_cast<std::int16_t>(counts[i]);
+    res.profiles.counts[i] = counts[i];
   }
   if (!res.skipped_pairs.empty())
     res.warnings.push_back("Excluding a total of " + std::to_string(res.skipped_pairs.size()) +

@@ -165,8 +165,8 @@ void append_number(std::string& out, double v) {
   out += t;
   if (t.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
-void append_number(std::string& out, std::int16_t v) {
-  char buf[8];
+void append_number(std::string& out, std::int32_t v) {
+  char buf[16];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, end);
 }
@@ -465,7 +465,7 @@ DetectResult result_from_json(const nlohmann::json& j, const std::string& source
       r.profiles.n_pairs = pj.value("n_pairs", std::size_t(0));
       r.profiles.length = pj.value("length", std::size_t(0));
       for (const auto& v : pj.value("intensity_pct", json::array())) r.profiles.intensity_pct.push_back(num_or_nan(v));
-      for (const auto& v : pj.value("counts", json::array())) r.profiles.counts.push_back(v.get<std::int16_t>());
+      for (const auto& v : pj.value("counts", json::array())) r.profiles.counts.push_back(v.get<std::int32_t>());
       for (const auto& v : pj.value("median_grad_mm", json::array())) r.profiles.median_grad_mm.push_back(num_or_nan(v));
     }
     if (j.contains("timings_s")) r.timings_s = j["timings_s"].get<std::map<std::string, double>>();

@@ -301,11 +301,21 @@ void write_profile_nc(const fs::path& target, const DetectResult& r, Profile whi
       }
       w.write(v, count, GDALExtendedDataType::Create(GDT_Int16), data.data());
     } else if (which == Profile::Counts) {
-      // No fill value, as the reference (every count is a number; 0 = no valid cell).
-      auto v = w.variable("NoNanCounts", {dpair, dy}, GDT_Int16);
+      // No fill value, as the reference (every count is a number; 0 = no valid cell). int16
+      // as the reference writes it while every count fits; a row of more than 32767 valid
+      // cells (a full-resolution stack) makes it int32, which the variable's comment says
+      // (the reference's int16 would wrap those counts to negative numbers).
+      const bool narrow = std::all_of(pr.counts.begin(), pr.counts.end(), [](std::int32_t c) {
+        return c >= std::numeric_limits<std::int16_t>::min() && c <= std::numeric_limits<std::int16_t>::max();
+      });
+      auto v = w.variable("NoNanCounts", {dpair, dy}, narrow ? GDT_Int16 : GDT_Int32);
       w.attr(v, "long_name", "valid cells per row (coherence >= cmin, phase and coherence non-zero, not an outlier)");
       w.attr(v, "units", "1");
-      w.write(v, count, GDALExtendedDataType::Create(GDT_Int16), pr.counts.data());
+      if (!narrow)
+        w.attr(v, "comment",
+               "int32, not int16 as the reference writes it: a row has more than 32767 valid cells, which int16 "
+               "cannot hold");
+      w.write(v, count, GDALExtendedDataType::Create(GDT_Int32), pr.counts.data());
     } else {
       // median.where(!= 0) as float32, _FillValue NaN.
       auto v = w.variable("abs_grad_az_mm", {dpair, dy}, GDT_Float32);

@@ -267,10 +267,11 @@ TEST_CASE("write_outputs writes every file atomically with reference names", "[o
     bool has_nodata = true;
     a->GetNoDataValueAsDouble(&has_nodata);
     CHECK_FALSE(has_nodata);
-    std::vector<std::int16_t> v(24);
+    CHECK_FALSE(a->GetAttribute("comment"));  // int16 as the reference: nothing to explain
+    std::vector<std::int32_t> v(24);
     const GUInt64 start[2] = {0, 0};
     const size_t count[2] = {4, 6};
-    REQUIRE(a->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Int16), v.data()));
+    REQUIRE(a->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Int32), v.data()));
     CHECK(v == sample().profiles.counts);
   }
 
@@ -336,6 +337,41 @@ TEST_CASE("write_outputs writes every file atomically with reference names", "[o
       CHECK(run("ncdump -h '" + (out / nc).string() + "'") == 0);
     }
     CHECK(run("gdalinfo 'NETCDF:\"" + (out / "intensity_pct.nc").string() + "\":int_pct'") == 0);
+  }
+}
+
+TEST_CASE("coherence_cts.nc: int32 with a comment when a row count does not fit int16", "[outputs][wide]") {
+  // A full-resolution stack: rows of more than 32767 valid cells (issue 14 item 8).
+  TempDir tmp("outputs_wide_counts");
+  auto r = sample();
+  r.profiles.counts[3] = 32767;   // still fits
+  r.profiles.counts[8] = 32768;   // does not
+  r.profiles.counts[20] = 40000;
+  pjd::write_outputs(r, tmp.path(), /*with_summary=*/false);
+  MdFile f(tmp.path() / "coherence_cts.nc");
+  auto a = f.root->OpenMDArray("NoNanCounts");
+  REQUIRE(a);
+  CHECK(a->GetDataType().GetNumericDataType() == GDT_Int32);
+  CHECK(string_attr(a, "comment").find("more than 32767 valid cells") != std::string::npos);
+  CHECK(string_attr(a, "units") == "1");
+  std::vector<std::int32_t> v(24);
+  const GUInt64 start[2] = {0, 0};
+  const size_t count[2] = {4, 6};
+  REQUIRE(a->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Int32), v.data()));
+  CHECK(v == r.profiles.counts);
+  CHECK(v[8] == 32768);
+  CHECK(v[20] == 40000);
+
+  SECTION("32767 at most: int16, as the reference writes it") {
+    auto n = sample();
+    n.profiles.counts[3] = 32767;
+    TempDir t2("outputs_wide_counts_edge");
+    pjd::write_outputs(n, t2.path(), false);
+    MdFile g(t2.path() / "coherence_cts.nc");
+    auto b = g.root->OpenMDArray("NoNanCounts");
+    REQUIRE(b);
+    CHECK(b->GetDataType().GetNumericDataType() == GDT_Int16);
+    CHECK_FALSE(b->GetAttribute("comment"));
   }
 }
 
