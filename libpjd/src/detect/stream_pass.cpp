@@ -1,6 +1,10 @@
 #include "detect/stream_pass.hpp"
 
+#include <charconv>
 #include <limits>
+#include <string>
+
+#include "pjd/error.hpp"
 
 namespace pjd {
 
@@ -90,6 +94,18 @@ void StreamPass::sum_block(const Block& b, const std::vector<std::size_t>& list)
   });
 }
 
+void StreamPass::refuse_bad_cell(std::size_t pair, const published::BadCell& bad) const {
+  char v[32];
+  const auto [end, ec] = std::to_chars(v, v + sizeof v, bad.value);
+  const std::string value(v, end);
+  const std::string where = "dataset " + std::string(bad.coherence ? "coherence" : "unwrapPhase") + ", pair " +
+                            stack_.pairs()[pair].name() + " (index " + std::to_string(pair) + "), row " +
+                            std::to_string(bad.row) + ", column " + std::to_string(x0_ + bad.col) + ": ";
+  throw Error(ErrorKind::Data, stack_.file().string(),
+              where + (bad.coherence ? "coherence " + value + " is outside 0 to 1 (NaN marks no data)"
+                                     : "the unwrapped phase is " + value + " (NaN or 0 marks no data)"));
+}
+
 void StreamPass::sum_coherence() {
   std::fill(coh_sum.begin(), coh_sum.end(), 0.0f);
   std::fill(coh_cnt.begin(), coh_cnt.end(), 0);
@@ -99,6 +115,14 @@ void StreamPass::sum_coherence() {
   Block b;
   for (std::size_t p0 = 0; p0 < all.size(); p0 += bp) {
     read_block(b, all, p0, std::min(all.size(), p0 + bp), false);
+    // These pairs may not be analysed (--pair, reused pairs): the cells they add are checked
+    // here, as process_pair checks those of the pairs it analyses.
+    for (std::size_t q = b.p0; q < b.p1; ++q) {
+      if (!stack_.keep()[all[q]]) continue;
+      const float* c = b.coh.data() + (q - b.p0) * plane_;
+      if (const std::size_t i = published::first_bad_coherence(c, plane_); i < plane_)
+        refuse_bad_cell(all[q], published::BadCell{true, true, i / cols_, i % cols_, c[i]});
+    }
     sum_block(b, all);
   }
   coh_summed = true;

@@ -204,6 +204,9 @@ class StreamPass {
   /// Adds the coherence of the kept pairs of block b (positions of `list`) to the sum, split
   /// by rows over the workers; in each cell, in pair order.
   void sum_block(const Block& b, const std::vector<std::size_t>& list);
+  /// Refuses stack pair `pair` for the cell `bad` (row and column of the analysed plane):
+  /// an Error (Data) naming the file, the dataset, the pair, the cell and its value.
+  [[noreturn]] void refuse_bad_cell(std::size_t pair, const published::BadCell& bad) const;
 
   const Stack& stack_;
   const DetectParams& params_;
@@ -218,15 +221,20 @@ void StreamPass::run(const ProgressFn& progress, Work&& work) {
   std::vector<std::size_t> todo_idx(todo_.size());  // stack pairs of the positions to compute
   for (std::size_t i = 0; i < todo_.size(); ++i) todo_idx[i] = pair_idx_[todo_[i]];
   const auto direct = todo_.empty() ? nullptr : open_direct(stack_, {"unwrapPhase", "coherence"}, threads_, cols_);
+  // The method's work, then the pair refused if process_pair met a cell no stack can hold.
+  auto checked = [&](PassPair& in) {
+    work(in);
+    if (in.scratch->bad.found) refuse_bad_cell(in.pair, in.scratch->bad);
+  };
   if (direct) {
     t_compute = direct_pass(*direct, todo_idx, threads_, x0_, x1_, rows_, sum, stack_.keep(), coh_sum.data(),
                             coh_cnt.data(), progress, t_read, [&](std::size_t i, DirectWorker& w) {
                               if (w.unw_p) {  // a compressed stack: the pass read the phase
                                 PassPair in(todo_[i], todo_idx[i], w.coh_p, w.unw_p, cols_, w.scratch);
-                                work(in);
+                                checked(in);
                               } else {
                                 PassPair in(todo_[i], todo_idx[i], *direct, w, x0_, cols_);
-                                work(in);
+                                checked(in);
                               }
                             });
   } else {
@@ -242,7 +250,7 @@ void StreamPass::run(const ProgressFn& progress, Work&& work) {
             const std::size_t p = cur.p0 + i;
             PassPair in(todo_[p], todo_idx[p], cur.coh.data() + i * plane_, cur.unw.data() + i * plane_, cols_,
                         scratch[w]);
-            work(in);
+            checked(in);
           });
           if (sum) sum_block(cur, todo_idx);
         },

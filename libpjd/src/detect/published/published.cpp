@@ -54,22 +54,43 @@ inline std::uint32_t coh_bucket(float v) {
 #define PJD_CLONES
 #endif
 
-/// The coherence for its sum (no-data -> 0) and its buckets.
-PJD_CLONES void coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* __restrict bk, std::size_t n) {
+/// Not a coherence: below 0 or above kCoherenceMax (false for NaN: no data).
+inline bool bad_coherence(float v) { return (v < 0.0f) | (v > kCoherenceMax); }
+/// +-inf, on the bit pattern.
+inline bool is_inf_bits(std::uint32_t u) { return (u & 0x7fffffffu) == 0x7f800000u; }
+
+/// The coherence for its sum (no-data -> 0) and its buckets; returns nonzero when a cell of
+/// the row is not a coherence (bad_coherence).
+PJD_CLONES std::uint32_t coh_row(const float* __restrict cr, float* __restrict out, std::uint32_t* __restrict bk,
+                                 std::size_t n) {
+  std::uint32_t bad = 0;
   for (std::size_t c = 0; c < n; ++c) {
     const std::uint32_t u = bits_of(cr[c]);
     out[c] = (is_nan_bits(u) | is_zero_bits(u)) ? 0.0f : cr[c];
     bk[c] = coh_bucket(cr[c]);
+    bad |= static_cast<std::uint32_t>(bad_coherence(cr[c]));
   }
+  return bad;
 }
-/// The phase as step 2 leaves it: NaN where coherence < cmin (in float32), then 0 -> NaN.
-PJD_CLONES void masked_unw_row(const float* __restrict ur, const float* __restrict cr, float cminf, float* __restrict out,
-                    std::size_t n) {
+/// The phase as step 2 leaves it: NaN where coherence < cmin (in float32), then 0 -> NaN;
+/// returns nonzero when a phase cell of the row (masked or not) is infinite.
+PJD_CLONES std::uint32_t masked_unw_row(const float* __restrict ur, const float* __restrict cr, float cminf,
+                                        float* __restrict out, std::size_t n) {
+  std::uint32_t bad = 0;
   for (std::size_t c = 0; c < n; ++c) {
     // (c < cmin || u == 0) ? NaN : u, as the reference's two assignments leave it.
     const bool low = cr[c] < cminf;
-    out[c] = (low | is_zero_bits(bits_of(ur[c]))) ? kNaNf : ur[c];
+    const std::uint32_t u = bits_of(ur[c]);
+    out[c] = (low | is_zero_bits(u)) ? kNaNf : ur[c];
+    bad |= static_cast<std::uint32_t>(is_inf_bits(u));
   }
+  return bad;
+}
+/// OR of bad_coherence over v[0, n).
+PJD_CLONES std::uint32_t any_bad_coherence(const float* __restrict v, std::size_t n) {
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad |= static_cast<std::uint32_t>(bad_coherence(v[i]));
+  return bad;
 }
 /// f = |cur - prev| in float32, and its buckets.
 PJD_CLONES void diff_row(const float* __restrict cur, const float* __restrict prev, float* __restrict f,
@@ -230,17 +251,27 @@ PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, 
   s.fhist.clear();
   s.chist.clear();
 
-  // Pass A.
+  // Pass A, which also looks for cells no interferogram can hold (the first one is kept).
+  s.bad = BadCell{};
+  auto note_bad = [&](bool is_coh, std::size_t r, const float* v, auto&& is_bad) {
+    if (s.bad.found) return;
+    for (std::size_t c = 0; c < cols; ++c)
+      if (is_bad(v[c])) {
+        s.bad = BadCell{true, is_coh, r, c, v[c]};
+        return;
+      }
+  };
   s.fsum.reset(n);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* cr = coh + r * cols;
-    coh_row(cr, s.row.data(), s.bk.data(), cols);
+    if (coh_row(cr, s.row.data(), s.bk.data(), cols)) note_bad(true, r, cr, bad_coherence);
     s.chist.add(s.bk.data(), cols);
     s.fsum.add(s.row.data(), cols);
     // The masked phase of this row, kept for the next row.
     float* mcur = s.mu.data() + (r % 2) * cols;
     const float* mprev = s.mu.data() + ((r + 1) % 2) * cols;
-    masked_unw_row(unw_row(r), cr, cminf, mcur, cols);
+    const float* ur = unw_row(r);
+    if (masked_unw_row(ur, cr, cminf, mcur, cols)) note_bad(false, r, ur, [](float v) { return std::isinf(v); });
     float* fr = s.f.data() + r * cols;
     if (!has_grad(r)) {
       std::fill(fr, fr + cols, kNaNf);
@@ -433,6 +464,17 @@ PairStats process_pair(const std::function<const float*(std::size_t)>& unw_row, 
   }
   st.grad_std_mm = stat_f64(nk > 0 ? std::sqrt(s.dsum.sum() / static_cast<double>(nk)) : kNaN);
   return st;
+}
+
+std::size_t first_bad_coherence(const float* coh, std::size_t n) {
+  constexpr std::size_t kStep = 4096;  // a vectorised OR per stretch, the cell only in a bad one
+  for (std::size_t i = 0; i < n; i += kStep) {
+    const std::size_t m = std::min(kStep, n - i);
+    if (!any_bad_coherence(coh + i, m)) continue;
+    for (std::size_t j = i; j < i + m; ++j)
+      if (bad_coherence(coh[j])) return j;
+  }
+  return n;
 }
 
 void nan_zero_and_skipped(std::vector<double>& a, const std::vector<bool>& skipped, std::size_t rows) {

@@ -21,6 +21,22 @@ struct PairStats {
   bool skipped = false;  ///< step 7: coh_mean < 0.4
 };
 
+/// The largest coherence a stack may hold: 1 and float rounding. Coherence is a modulus of
+/// a normalised correlation, 0 to 1; NaN is no data.
+inline constexpr float kCoherenceMax = 1.0001f;
+
+/// A cell no interferogram can hold: a coherence below 0 or above kCoherenceMax, or an
+/// infinite phase (NaN is no data in both, never bad).
+struct BadCell {
+  bool found = false;
+  bool coherence = false;  ///< true: the coherence cell; false: the unwrapped phase cell
+  std::size_t row = 0, col = 0;  ///< in the plane process_pair was given
+  float value = 0;
+};
+
+/// The first cell of coh[0, n) (row-major) that is not a coherence, or n. Vectorised.
+std::size_t first_bad_coherence(const float* coh, std::size_t n);
+
 /// Reusable per-thread storage for process_pair.
 struct PairScratch {
   std::vector<float> f;                  ///< |azimuth difference| of the masked phase (float32), NaN = no data
@@ -31,12 +47,17 @@ struct PairScratch {
   num::BucketHistogram fhist, chist;     ///< of f and of the masked coherence
   num::PairwiseStream<float> fsum;
   num::PairwiseStream<double> dsum;
+  /// The first bad cell process_pair met (pass A, row-major; the coherence first in a row),
+  /// found = false when none. process_pair goes on regardless (its results are the reference
+  /// arithmetic's on whatever it was given); the caller refuses the pair.
+  BadCell bad;
 };
 
 /// Steps 2-9 for one pair. unw and coh are rows x cols float32 (not modified).
 /// Writes per row: intensity (% of valid cells with g >= M, rounded to 1 decimal,
 /// NaN when no valid cell; 0 stays 0), counts (valid cells) and median |gradient|
-/// in mm (NaN when no valid cell).
+/// in mm (NaN when no valid cell). Records in scratch.bad the first cell that is not a
+/// coherence or an infinite phase (BadCell), at the cost of a comparison per cell.
 PairStats process_pair(const float* unw, const float* coh, std::size_t rows, std::size_t cols,
                        double cmin, double wavelength_m, double* intensity, std::int32_t* counts,
                        double* med_grad_mm, PairScratch& scratch);
