@@ -197,14 +197,24 @@ std::optional<ParsedIndex> parse_index(const View& v, const FileLayout& fl, unsi
     std::size_t nelmts = 0;
     ix.filter0 = H5Pget_filter2(dcpl, 0, &flags, &nelmts, nullptr, 0, nullptr, nullptr);
   }
+  // The chunk count, before anything is sized by it: each chunk has its own entry in the
+  // index (48 bytes or more) and at least one stored byte, so a file of S bytes holds
+  // fewer than S chunks. A shape that declares more (or so many that the count overflows)
+  // is refused (below, once the index is known to be one pjd parses), never allocated: a
+  // 4 KB file could ask for terabytes.
   std::size_t n = 1;
+  bool too_many = false, empty = false;
   for (int i = 0; i < rank; ++i) {
     if (chunk[i] == 0) return std::nullopt;
     ix.shape.push_back(dims[i]);
     ix.chunk.push_back(chunk[i]);
-    ix.grid.push_back((dims[i] + chunk[i] - 1) / chunk[i]);
-    n *= ix.grid.back();
+    ix.grid.push_back(dims[i] / chunk[i] + (dims[i] % chunk[i] != 0));
+    const std::size_t g = ix.grid.back();
+    if (g == 0) empty = true;
+    if (g != 0 && n > v.size / g) too_many = true;  // n * g > file size (or overflows)
+    n *= g;
   }
+  if (empty) n = 0;  // an empty dimension: no chunk at all, whatever the others
   H5O_info_t oi;
   if (H5Oget_info2(dset, &oi, H5O_INFO_BASIC) < 0) return std::nullopt;
   ChunkLayout cl;
@@ -217,6 +227,14 @@ std::optional<ParsedIndex> parse_index(const View& v, const FileLayout& fl, unsi
   for (int i = 0; i < rank; ++i)
     if (cl.dims[i] != ix.chunk[i]) throw Damaged{"the layout message's chunk shape differs from the dataset's"};
   if (cl.dims[rank] != ix.elem_size) throw Damaged{"the layout message's element size differs from the type's"};
+  if (too_many && !empty) {
+    std::string shape;
+    for (auto d : ix.shape) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+    std::string in;
+    for (auto c : ix.chunk) in += (in.empty() ? "" : " x ") + std::to_string(c);
+    throw Damaged{"its shape " + shape + " in chunks of " + in + " needs more chunks than a file of " +
+                  std::to_string(v.size) + " bytes can hold"};
+  }
   std::uint64_t chunk_bytes = ix.elem_size;
   for (auto c : ix.chunk) chunk_bytes *= c;
   if (n == 0) return ix;
@@ -408,6 +426,8 @@ std::unique_ptr<DirectReader> DirectReader::open(const std::filesystem::path& fi
       s.lzf = true;
     else if (ix.n_filters != 0)
       return nullptr;
+    // A chunk above HDF5's own limit (4 GB) is not read here: each worker would hold one.
+    if (ix.chunk[0] > (std::uint64_t{1} << 30) / ix.chunk[1] / ix.chunk[2]) return nullptr;
     for (int i = 0; i < 3; ++i) {
       if (ix.shape[i] == 0) return nullptr;
       s.shape[i] = ix.shape[i];
