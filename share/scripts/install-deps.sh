@@ -15,6 +15,7 @@ PACKAGES=(
   libplplot-dev plplot-driver-cairo fonts-dejavu-core
   python3-mintpy python3-h5py python3-numpy python3-gdal python3-pil
   strace  # tests only: kills pjd at exact writes (exclude --apply, --restore) by fault injection
+  clang libclang-rt-14-dev  # tests only: the libFuzzer targets (tests/fuzz, -DPJD_FUZZ=ON); the runtime is only a Recommends of clang-14
 )
 # The QGIS Processing provider (qgis_provider/) and its tests: qgis_process, python3-qgis, pytest.
 QGIS_PACKAGES=(qgis python3-qgis python3-pytest)
