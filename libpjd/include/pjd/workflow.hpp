@@ -40,9 +40,14 @@ struct DetectRun {
 };
 
 /// Checks `params` against the stack (validate_params), then detects and records as
-/// `options` says. Output files are written to temporary names and renamed; the run is
-/// one catalogue transaction, with its seam lines on the catalogue's map layer (a
-/// geometryRadar.h5 that cannot be used is a warning: the run is recorded without them).
+/// `options` says. Every file of out_dir (outputs, summary.json, figs/) is written into a
+/// hidden sibling folder that then replaces out_dir as a whole (files there that are not
+/// the previous result of the same kind, e.g. a user's or another --pair run's, are carried
+/// over): a run killed at any point leaves out_dir holding the previous result or the new
+/// one. The folder is replaced before the catalogue records the run, so a run in the
+/// catalogue always has its summary.json in place. The run is one catalogue transaction,
+/// with its seam lines on the catalogue's map layer (a geometryRadar.h5 that cannot be
+/// used is a warning: the run is recorded without them).
 /// With a catalogue, the stack's fingerprint (every pair's data digest) is taken before
 /// detection, and only profiles of pairs whose data are unchanged are reused.
 /// Throws pjd::Error.

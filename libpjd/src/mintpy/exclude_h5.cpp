@@ -50,6 +50,7 @@
 #include "io/h5util.hpp"
 #include "pjd/error.hpp"
 #include "pjd/exclude.hpp"
+#include "pjd/internal/kill_point.hpp"
 #include "pjd/internal/pyformat.hpp"
 #include "pjd/stack.hpp"
 
@@ -69,27 +70,10 @@ const std::vector<std::string> kIfgramDatasets{
 
 // ---------------------------------------------------------------- test hook
 
-/// TEST-ONLY hook, for the kill tests of tests/unit/mintpy (never set it otherwise).
-/// Every HDF5 write or flush of --apply/--restore is followed by a write point (and the
-/// opening for writing is preceded by one). With the environment variable
-///   PJD_TEST_KILL_AT=N      (1-based count of the points passed in this process) or
-///   PJD_TEST_KILL_AT=NAME   (e.g. "apply.backup-flushed")
-/// the process raises SIGKILL on itself at that point, as a user's kill -9 or a crash would;
-/// PJD_TEST_KILL_TRACE=1 prints "pjd-kill-point N NAME" on stderr at each point, so that a
-/// test can list them. Unset (always, outside the tests) it costs two getenv calls the
-/// first time and a branch after.
-void write_point(const std::string& name) {
-  static const char* const kill_at = std::getenv("PJD_TEST_KILL_AT");
-  static const bool trace = std::getenv("PJD_TEST_KILL_TRACE") != nullptr;
-  if (kill_at == nullptr && !trace) return;
-  static int count = 0;
-  ++count;
-  if (trace) std::fprintf(stderr, "pjd-kill-point %d %s\n", count, name.c_str());
-  if (kill_at != nullptr && (name == kill_at || std::to_string(count) == kill_at)) {
-    std::fflush(stderr);
-    std::raise(SIGKILL);
-  }
-}
+/// TEST-ONLY hook, for the kill tests of tests/unit/mintpy: every HDF5 write or flush of
+/// --apply/--restore is followed by a write point (and the opening for writing is preceded
+/// by one); PJD_TEST_KILL_AT / PJD_TEST_KILL_TRACE drive it (pjd/internal/kill_point.hpp).
+void write_point(const std::string& name) { kill_point(name); }
 
 // ---------------------------------------------------------------- checks (no writes)
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace pjd {
 
@@ -78,5 +79,62 @@ void write_atomically_with(const std::filesystem::path& target,
 /// Creates `dir` (and parents) if needed. Throws pjd::Error (Io) naming it when it
 /// cannot be created, is not a directory or is not writable.
 void ensure_output_directory(const std::filesystem::path& dir);
+
+/// A result folder replaced as a whole: the new result is written into a hidden sibling
+/// folder (temporary_path_for(target): ".<name>.tmp-<host>-<pid>-<n>"), and commit() puts
+/// it in place with one rename (an empty target: rename; an existing one: Linux's
+/// renameat2(RENAME_EXCHANGE), then the old folder is removed). A process killed anywhere
+/// leaves `target` holding the old folder or the new one, never a mix; what it leaves
+/// behind is a temporary that the next temporary_path_for() in that directory removes.
+///
+/// Entries of the old folder that are not the old result's (the `owned` predicate says
+/// which are, by path relative to the folder) are carried over into the new folder before
+/// the exchange, as hard links (directories recreated, links copied as links), so that
+/// nothing pjd did not write is ever deleted or moved away: a kill before the exchange
+/// leaves them where they were, a kill after it finds them in the new folder. Entries
+/// under `merged_dirs` (e.g. "figs") are judged one by one; any other directory that is
+/// not owned is carried whole. Temporaries ".*.tmp-*" are never carried. Refused (pjd::Error
+/// Data, naming the entry, before anything is moved): a foreign entry that cannot be
+/// hard-linked (another file system, a FIFO, socket or device) or whose name the new
+/// result uses.
+///
+/// When the folder cannot be replaced as a whole (its parent is not writable, it is a mount
+/// point, or the file system cannot exchange two folders), work() is `target` itself
+/// (whole() is false): the caller writes into it directly and should write the file that
+/// marks the result complete last; commit(kept) then removes the owned entries the new
+/// result did not write.
+class AtomicDirectory {
+ public:
+  using Owned = std::function<bool(const std::filesystem::path& relative)>;
+  /// Creates the work folder (and `target`'s parents). Throws pjd::Error (Io) naming
+  /// `target` when it is not a directory or cannot be written.
+  AtomicDirectory(std::filesystem::path target, Owned owned, std::vector<std::string> merged_dirs = {});
+  AtomicDirectory(const AtomicDirectory&) = delete;
+  AtomicDirectory& operator=(const AtomicDirectory&) = delete;
+  /// Removes the work folder when commit() was not reached.
+  ~AtomicDirectory();
+
+  const std::filesystem::path& target() const { return target_; }
+  /// Where the new result is written.
+  const std::filesystem::path& work() const { return work_; }
+  /// False when the result is written into `target` itself (see above); why().
+  bool whole() const { return whole_; }
+  const std::string& why_not_whole() const { return why_; }
+
+  /// Puts the new folder in place (see above). `kept` (paths relative to the folder) is
+  /// used only when !whole(). Throws pjd::Error; returns warnings (e.g. an entry that
+  /// appeared in the old folder during the exchange and could not be moved back).
+  std::vector<std::string> commit(const std::vector<std::filesystem::path>& kept = {});
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path work_;
+  Owned owned_;
+  std::vector<std::string> merged_;
+  bool whole_ = true;
+  bool existed_ = false;
+  bool committed_ = false;
+  std::string why_;
+};
 
 }  // namespace pjd
