@@ -126,7 +126,11 @@ int run(const ExcludeArgs& a) {
     }
   }
   const bool acting = !a.cfg.empty() || a.apply;
-  if (net && net->disconnects() && !a.force && acting) {
+  // A dry run that would be refused says so and exits 0: it ran as asked (nothing to write);
+  // the real run is the one that refuses (exit 3). What it shows is what --force would do.
+  const bool would_refuse = net && net->disconnects() && !a.force && acting;
+  if (acting) j["refused_without_force"] = would_refuse;
+  if (would_refuse) {
     if (a.dry_run) {
       if (text) std::cout << "refuse:   without --force, this would be refused (the network would be split)\n";
     } else {
@@ -160,7 +164,7 @@ int run(const ExcludeArgs& a) {
     }
   }
   if (a.apply) {
-    const DropChange ch = apply_drop(stack_path, drop, set.ramp_mm, a.force, a.dry_run);
+    const DropChange ch = apply_drop(stack_path, drop, set.ramp_mm, a.force || (a.dry_run && would_refuse), a.dry_run);
     for (const auto& w : ch.warnings) std::cerr << "pjd exclude: warning: " << w << "\n";
     j["apply"] = {{"file", ch.file.string()},
                   {"newly_dropped", ch.newly_dropped},

@@ -537,6 +537,22 @@ TEST_CASE("a refused exclude --apply or --restore leaves every byte of the stack
                 .code == 0);
     const fs::path s = fx.copy("split");
     refused("exclude " + res.string() + " --apply --stack " + s.string(), s, "splits the network");
+    // Its dry run exits 0 (it did what was asked: show, write nothing) and says it would be refused.
+    const std::string before = slurp(s);
+    for (const std::string format : {"text", "json"}) {
+      INFO(format);
+      const Run dry = run("", "exclude " + res.string() + " --apply --dry-run --stack " + s.string() + " --format " + format);
+      INFO(dry.err);
+      CHECK(dry.code == 0);
+      if (format == "json") {
+        const auto j = nlohmann::json::parse(dry.out);
+        CHECK(j.at("refused_without_force") == true);
+        CHECK(j.at("apply").at("changed") == true);
+      } else {
+        CHECK(contains(dry.out, "this would be refused (the network would be split)"));
+      }
+      CHECK(same_bytes(slurp(s), before));
+    }
   }
   SECTION("a malformed saved copy") {
     const fs::path s = fx.copy("malformed");
