@@ -1,12 +1,14 @@
 // pjd: thin front end. Parsing and printing here; all work is in libpjd.
 #include <iostream>
 #include <map>
+#include <new>
 
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "pjd/catalog.hpp"
 #include "pjd/error.hpp"
+#include "pjd/internal/json_problem.hpp"
 #include "pjd/version.hpp"
 
 int main(int argc, char** argv) {
@@ -80,6 +82,15 @@ int main(int argc, char** argv) {
   } catch (const pjd::Error& e) {
     std::cerr << "pjd " << chosen->get_name() << ": " << e.what() << "\n";
     return e.exit_code();
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON document the library did not name (each reader names its file; this is the last resort).
+    std::cerr << "pjd " << chosen->get_name() << ": malformed JSON: " << pjd::json_problem(e) << "\n";
+    return 3;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pjd " << chosen->get_name()
+              << ": out of memory: the input's declared size (LENGTH x WIDTH of one pair) needs more memory than "
+                 "this machine can give\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "pjd " << chosen->get_name() << ": " << e.what() << "\n";
     return 3;

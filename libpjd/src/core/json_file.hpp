@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pjd/error.hpp"
+#include "pjd/internal/json_problem.hpp"
 
 namespace pjd {
 
@@ -16,7 +17,7 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw_data(file.string(), std::string("is not valid JSON: ") + e.what());
+    throw_data(file.string(), "is not valid JSON: " + json_problem(e));
   }
 }
 

@@ -117,7 +117,7 @@ std::vector<ParityCase> read_parity_cases(const fs::path& dir) {
     try {
       doc = nlohmann::ordered_json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-      throw_data(file.string(), std::string("is not valid JSON: ") + e.what());
+      throw_data(file.string(), "is not valid JSON: " + json_problem(e));
     }
   }
   if (!doc.is_object()) throw_data(file.string(), "is not a JSON object of cases");

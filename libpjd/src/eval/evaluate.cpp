@@ -191,7 +191,7 @@ EvalScore evaluate(const nlohmann::json& t, const DetectResult& r, const std::st
       }
     }
   } catch (const json::exception& e) {
-    throw_data(name, std::string("not a usable truth document: ") + e.what());
+    throw_data(name, "not a usable truth document: " + json_problem(e));
   }
   return s;
 }

@@ -1,6 +1,7 @@
 // Reading a pjd detect result directory back (see pjd/outputs.hpp).
 #include <nlohmann/json.hpp>
 
+#include "core/json_file.hpp"
 #include "pjd/outputs.hpp"
 
 #include <cmath>
@@ -29,7 +30,7 @@ LoadedResult read_result_summary(const fs::path& result) {
     out.result = result_from_json(j, name);
     if (j.contains("run_id") && j.at("run_id").is_string()) out.run_id = j.at("run_id").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
-    throw_data(name, std::string("malformed summary: ") + e.what());
+    throw_data(name, "malformed summary: " + json_problem(e));
   }
   // The stack as written; a relative path that does not exist from here is taken
   // relative to the result directory.
