@@ -1,5 +1,5 @@
 """Malformed inputs get one clear stderr line, the right exit code, and nothing written
-(issue 14: items 6, 11, 12, 14 so far).
+(issue 14: items 6, 7, 10-12, 14, 15).
 
 Each case derives a damaged copy of a small simulated stack (attributes, dates, shapes,
 file types) or a bad option, runs a pjd command, and checks: the exit code (2 usage,
@@ -114,6 +114,139 @@ with tempfile.TemporaryDirectory() as tmp:
           ["--threads"], [bf])
     check("-n -3 / audit", ["audit", base, "-n", "-3", "--catalog", os.path.join(tmp, "a.gpkg")], 2,
           ["--n-burst", "-3"], [bf])
+
+    # More attributes: the other keys a track is read from, and a stack of another kind.
+    for key in ("TRACK", "relative_orbit", "relativeOrbit"):
+        d, f = variant(set_attr(key, "1e300"))
+        check(f"{key}=1e300 / info", ["info", d], 3, [f, key, "1e300"], [f])
+    d, f = variant(set_attr("FILE_TYPE", "timeseries"))
+    check("FILE_TYPE=timeseries / info", ["info", d], 3, [f, "FILE_TYPE", "timeseries"], [f])
+
+    # More dates: a day the calendar does not have, an empty date.
+    for label, edit, text in [("31 February", set_date(1, d1[0][:4] + "0231", d1[1]), "pair 1"),
+                              ("empty date", set_date(2, "", d1[1]), "pair 2")]:
+        d, f = variant(edit)
+        check(f"{label} / info", ["info", d], 3, [f, text], [f])
+
+    # Datasets: missing, of the wrong kind or shape.
+    def drop_dataset(name):
+        return lambda h: h.__delitem__(name)
+
+    def retype(name, dtype):
+        def edit(h):
+            data = h[name][()]
+            del h[name]
+            h.create_dataset(name, data=data.astype(dtype))
+        return edit
+
+    def reshape_rows(name, rows):
+        def edit(h):
+            data = h[name][()]
+            del h[name]
+            h.create_dataset(name, data=data[:, :rows, :])
+        return edit
+
+    def flatten(name):
+        def edit(h):
+            data = h[name][()]
+            del h[name]
+            h.create_dataset(name, data=data[0])
+        return edit
+
+    for label, edit, text in [("no unwrapPhase", drop_dataset("unwrapPhase"), "missing dataset 'unwrapPhase'"),
+                              ("no date", drop_dataset("date"), "missing dataset 'date'"),
+                              ("text unwrapPhase", retype("unwrapPhase", "S4"), "dtype"),
+                              ("short coherence", reshape_rows("coherence", 10), "coherence"),
+                              ("rank-2 unwrapPhase", flatten("unwrapPhase"), "rank 2")]:
+        d, f = variant(edit)
+        for cmd in (["info", d], ["detect", d, "--out", os.path.join(tmp, "o3"), "--no-catalog", "--no-figures",
+                                  "--progress", "none"]):
+            check(f"{label} / {cmd[0]}", cmd, 3, [f, text], [f], os.path.join(tmp, "o3"))
+
+    # Files that are not stacks: empty, text, cut in half.
+    for label, content, text in [("0-byte stack", b"", "not an HDF5 file"),
+                                 ("text as a stack", b"mintpy.load.processor = isce\n", "not an HDF5 file")]:
+        d = os.path.join(tmp, label.replace(" ", "_"), "inputs")
+        os.makedirs(d)
+        f = os.path.join(d, "ifgramStack.h5")
+        open(f, "wb").write(content)
+        check(f"{label} / info", ["info", os.path.dirname(d)], 3, [f, text], [f])
+    half = os.path.join(tmp, "half", "inputs")
+    shutil.copytree(os.path.join(base, "inputs"), half)
+    hf = os.path.join(half, "ifgramStack.h5")
+    os.truncate(hf, os.path.getsize(hf) // 2)
+    check("half a stack / detect", ["detect", os.path.dirname(half), "--out", os.path.join(tmp, "o4"), "--no-catalog",
+                                    "--no-figures", "--progress", "none"], 3, [hf], [hf], os.path.join(tmp, "o4"))
+
+    # A good result, then damaged copies of what it wrote and of its geometry.
+    good = os.path.join(tmp, "good")
+    r = subprocess.run([pjd, "detect", base, "--out", good, "--no-catalog", "--no-figures", "--progress", "none"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    summary_text = open(os.path.join(good, "summary.json")).read()
+
+    def result_with(text):
+        global n_case
+        n_case += 1
+        d = os.path.join(tmp, f"result{n_case}")
+        os.makedirs(d)
+        open(os.path.join(d, "summary.json"), "w").write(text)
+        return d, os.path.join(d, "summary.json")
+
+    for label, text, problem in [("summary.json not JSON", "{\"pairs\": [1, 2", "malformed summary"),
+                                 ("summary.json an array", "[]", "not a pjd result"),
+                                 ("summary.json cut short", summary_text[: len(summary_text) // 2], "malformed"),
+                                 ("summary.json empty", "", "malformed")]:
+        d, f = result_with(text)
+        for cmd in (["exclude", d], ["overlay", d, "--out", os.path.join(d, "x.gpkg")]):
+            check(f"{label} / {cmd[0]}", cmd, 3, [f, problem], [f], d)
+    d = os.path.join(tmp, "no_summary")
+    os.makedirs(d)
+    check("no summary.json / exclude", ["exclude", d], 3, [os.path.join(d, "summary.json"), "no such file"], [])
+
+    geo_src = os.path.join(base, "inputs", "geometryRadar.h5")
+    for label, edit, problem in [("latitude 1000", ("latitude", 1000.0), "not a latitude"),
+                                 ("longitude -inf", ("longitude", -np.inf), "not a longitude")]:
+        n_case += 1
+        g = os.path.join(tmp, f"geo{n_case}.h5")
+        shutil.copy(geo_src, g)
+        with h5py.File(g, "r+") as h:
+            data = h[edit[0]][()]
+            data[5, 5] = edit[1]
+            h[edit[0]][...] = data
+        check(f"{label} / overlay", ["overlay", good, "--geometry", g, "--out", os.path.join(tmp, "geo.gpkg")], 3,
+              [g, problem], [g])
+    geo_fifo = os.path.join(tmp, "geo_fifo.h5")
+    os.mkfifo(geo_fifo)
+    check("FIFO geometry / overlay", ["overlay", good, "--geometry", geo_fifo, "--out", os.path.join(tmp, "geo.gpkg")],
+          3, [geo_fifo, "not a regular file"], [])
+
+    # Catalogues that are not pjd's: a FIFO, a text file, a foreign SQLite file.
+    cat_fifo = os.path.join(tmp, "cat_fifo.gpkg")
+    os.mkfifo(cat_fifo)
+    check("FIFO catalogue / catalog runs", ["catalog", "runs", "--catalog", cat_fifo], 3, [cat_fifo], [])
+    cat_text = os.path.join(tmp, "cat.gpkg")
+    open(cat_text, "w").write("not a database\n")
+    check("text catalogue / catalog runs", ["catalog", "runs", "--catalog", cat_text], 3, [cat_text], [cat_text])
+    check("text catalogue / detect", ["detect", base, "--catalog", cat_text, "--out", os.path.join(tmp, "o5"),
+                                      "--no-figures", "--progress", "none"], 3, [cat_text], [cat_text, bf],
+          os.path.join(tmp, "o5"))
+    import sqlite3
+    foreign = os.path.join(tmp, "foreign.sqlite")
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE notes (x TEXT)")
+    con.commit()
+    con.close()
+    check("foreign SQLite / catalog runs", ["catalog", "runs", "--catalog", foreign], 3, [foreign], [foreign])
+
+    # Options that cannot be: usage errors (exit 2), said once, nothing written.
+    o6 = os.path.join(tmp, "o6")
+    for opts, named in [(["--pct", "2"], "--pct"), (["--cmin", "0"], "--cmin"), (["--pj-thr", "-1"], "--pj-thr"),
+                        (["--sub-x", "500", "10"], "--sub-x"), (["--pair", "not_a_pair"], "--pair"),
+                        (["--method", "magic"], "--method"), (["--date-thr-px", "nan"], "--date-thr-px")]:
+        check(f"{' '.join(opts)} / detect", ["detect", base, "--no-catalog", "--out", o6, *opts], 2, [named], [bf], o6)
+        if os.path.exists(o6):
+            failures.append(f"{' '.join(opts)}: usage error created {o6}")
 
     # Leftovers (item 15): temporaries of killed runs are cleared by the next run into the
     # folder; those of live processes and other machines' recent ones are kept.
