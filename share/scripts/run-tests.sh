@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pjd needs (Debian 12), builds it with -Werror, runs every test, then
 # builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again,
-# then builds the libFuzzer targets with clang++ and runs each for 60 s (tests/fuzz/run.sh).
+# then builds the libFuzzer targets with clang++ and runs each for 30 s (tests/fuzz/run.sh).
 # QGIS is installed too, and the QGIS provider tests are required (-DPJD_QGIS_TESTS=ON).
 # Usage: bash share/scripts/run-tests.sh        (from anywhere; CI calls it through .ci/run)
 set -euo pipefail
@@ -26,10 +26,10 @@ export LSAN_OPTIONS="suppressions=$top/tests/sanitizers/lsan.supp:print_suppress
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd build/asan && ctest --output-on-failure -j"$jobs")
 
-echo "== fuzz targets (clang++, libFuzzer + ASan + UBSan): corpus replay, then 60 s each"
+echo "== fuzz targets (clang++, libFuzzer + ASan + UBSan): corpus replay, then 30 s each"
 # Only what the fuzz targets need (libpjd and tests/fuzz): no CLI, no unit tests.
 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
   -DPJD_FUZZ=ON -DPJD_BUILD_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j"$jobs" --target pjd_fuzz
 (cd build/fuzz && ctest --output-on-failure -j"$jobs")
-bash tests/fuzz/run.sh build/fuzz 60
+bash tests/fuzz/run.sh build/fuzz 30

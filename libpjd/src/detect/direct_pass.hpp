@@ -145,7 +145,7 @@ double direct_pass(const DirectReader& rd, const std::vector<std::size_t>& pairs
     parallel_for(tasks.size(), threads, [&](std::size_t t, unsigned wi) {
       DirectWorker& w = workers[wi];
       guarded([&] {
-        const auto [i0, i1] = tasks[t];
+        const std::size_t i0 = tasks[t].first, i1 = tasks[t].second;  // (clang 14 cannot capture structured bindings)
         const std::size_t g = pairs[i0] / cp, first = g * cp;
         const auto tr = Clock::now();
         w.unw.resize(cp * plane);
