@@ -250,9 +250,17 @@ AtomicDirectory::AtomicDirectory(fs::path target, Owned owned, std::vector<std::
   }
   // Can the folder be replaced with one rename? (The parent must be writable, on the same
   // file system, and able to exchange two folders: probed with two empty ones.)
+  // The current directory (or one inside the folder) is not swapped away from under
+  // this process and the shell that started it: it would be left in a deleted folder.
+  const fs::path cwd = fs::current_path(ec);
+  const auto rel_cwd = ec ? fs::path() : fs::weakly_canonical(cwd, ec).lexically_relative(t);
+  const bool holds_cwd = existed_ && !ec && !rel_cwd.empty() && *rel_cwd.begin() != "..";
   if (::access(parent.c_str(), W_OK | X_OK) != 0) {
     whole_ = false;
     why_ = "its parent folder is not writable";
+  } else if (holds_cwd) {
+    whole_ = false;
+    why_ = "it is or holds the current directory";
   } else if (existed_) {
     struct stat a {}, b {};
     if (::stat(t.c_str(), &a) == 0 && ::stat(parent.c_str(), &b) == 0 && a.st_dev != b.st_dev) {

@@ -177,9 +177,8 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
     kill_point("figures.pairs-drawn");
   }
   if (options.out_dir) {
-    const fs::path s = dir / output_names(result).summary_json;
-    write_file_atomically(s, summary.get());
-    run.written.push_back(s);
+    const std::string summary_name = output_names(result).summary_json;
+    run.written.push_back(dir / summary_name);
     // The new folder replaces OUT; the paths reported are those in OUT.
     std::vector<fs::path> kept;
     auto to_out = [&](std::vector<fs::path>& paths) {
@@ -191,7 +190,13 @@ DetectRun detect_and_record(const Stack& stack, const DetectParams& params_in, c
     };
     to_out(run.written);
     to_out(run.figures);
-    for (auto& w : folder->commit(kept)) run.warnings.push_back(std::move(w));
+    // summary.json last: in place, after what the old result had and this one does not
+    // (its figures) is removed, so that a folder with a summary.json is one result.
+    std::vector<std::string> warnings;
+    if (!folder->whole()) warnings = folder->commit(kept);
+    write_file_atomically(dir / summary_name, summary.get());
+    if (folder->whole()) warnings = folder->commit(kept);
+    for (auto& w : warnings) run.warnings.push_back(std::move(w));
   }
   if (catalog) {
     if (options.out_dir)

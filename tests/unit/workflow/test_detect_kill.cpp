@@ -594,3 +594,59 @@ TEST_CASE("detect --out through a link replaces the folder it points to and keep
   CHECK(slurp(dir.path() / "real" / "keep.txt") == "k\n");
   CHECK(temporaries_in(dir.path()).empty());
 }
+
+TEST_CASE("detect --out . (the current directory) is written in place; killed at every point it is one result or has "
+          "no summary.json, which readers refuse",
+          "[detect][catalog][workflow][kill]") {
+  const Fixture fx("detect_kill_in_place");
+  // The points of a run in place.
+  const fs::path traced = fx.dir.path() / "traced" / "OUT", traced_cat = fx.dir.path() / "tracedcat" / "c.gpkg";
+  copy_tree(fx.base_out, traced);
+  copy_tree(fx.base_cat.parent_path(), traced_cat.parent_path());
+  const Run t = run("-C " + traced.string() + " PJD_TEST_KILL_TRACE=1", fx.args(".", traced_cat));
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  CHECK(contains(t.err, "is written in place (it is or holds the current directory)"));
+  const auto points = points_of(t.err);
+  CHECK(std::count(points.begin(), points.end(), "dir.work-created") == 0);
+  CHECK(std::count(points.begin(), points.end(), "dir.exchanged") == 0);
+  CHECK(std::count(points.begin(), points.end(), "file.renamed:summary.json") == 1);
+  // In place, the old result's maskCoh_cts.nc is removed and the foreign files stay: the
+  // folder is the reference's.
+  CHECK(snapshot(traced) == fx.new_snap);
+  int old_out = 0, new_out = 0, incomplete = 0;
+  for (std::size_t k = 1; k <= points.size(); ++k) {
+    INFO("in place, killed at point " << k << " " << points[k - 1]);
+    const fs::path out = fx.dir.path() / "k" / "OUT", cat = fx.dir.path() / "kcat" / "c.gpkg";
+    copy_tree(fx.base_out, out);
+    copy_tree(fx.base_cat.parent_path(), cat.parent_path());
+    REQUIRE(run("-C " + out.string() + " PJD_TEST_KILL_AT=" + std::to_string(k), fx.args(".", cat)).killed);
+    const auto s = snapshot(out);
+    const CatState c = cat_state(cat);
+    CHECK(c.integrity == "ok");
+    CHECK((c == fx.old_cat || c == fx.new_cat));
+    if (s == fx.old_snap) {
+      ++old_out;
+    } else if (s == fx.new_snap) {
+      ++new_out;
+    } else {
+      // A mix is never complete: its summary.json is gone, and readers say so.
+      INFO("OUT vs new:" << diff(fx.new_snap, s));
+      CHECK_FALSE(fs::exists(out / "summary.json"));
+      const Run reader = run("", "overlay " + out.string() + " --out " + (fx.dir.path() / "k" / "o.gpkg").string());
+      CHECK(reader.code == 3);
+      CHECK(contains(reader.err, "summary.json"));
+      ++incomplete;
+    }
+    if (c == fx.new_cat) CHECK(s == fx.new_snap);  // the catalogue's run has its summary.json in place
+    const Run again = run("-C " + out.string(), fx.args(".", cat));
+    INFO(again.err);
+    CHECK(again.code == 0);
+    CHECK(snapshot(out) == fx.new_snap);
+    CHECK(temporaries_in(out.parent_path()).empty());
+  }
+  CHECK(incomplete >= 1);
+  CHECK(new_out >= 1);
+  WARN("detect --out . in place: " << points.size() << " points; OUT old " << old_out << ", new " << new_out
+                                   << ", incomplete without summary.json " << incomplete);
+}

@@ -99,7 +99,8 @@ void ensure_output_directory(const std::filesystem::path& dir);
 /// result uses.
 ///
 /// When the folder cannot be replaced as a whole (its parent is not writable, it is a mount
-/// point, or the file system cannot exchange two folders), work() is `target` itself
+/// point, it is or holds the current directory, or the file system cannot exchange two
+/// folders), work() is `target` itself
 /// (whole() is false): the caller writes into it directly and should write the file that
 /// marks the result complete last; commit(kept) then removes the owned entries the new
 /// result did not write.
