@@ -491,8 +491,10 @@ TEST_CASE("detect --out --catalog killed before every write to the catalogue and
   auto by_syscall = [](const std::vector<std::string>& lines) {
     std::vector<std::pair<std::string, std::string>> out;  // (syscall, line)
     for (const auto& l : lines) {
-      const auto b = l.find(' '), e = l.find('(');
-      if (b != std::string::npos && e != std::string::npos && e > b) out.emplace_back(l.substr(b + 1, e - b - 1), l);
+      // "PID  name(args) = r"
+      const auto e = l.find('(');
+      const auto b = e == std::string::npos ? std::string::npos : l.rfind(' ', e);
+      if (b != std::string::npos) out.emplace_back(l.substr(b + 1, e - b - 1), l);
     }
     return out;
   };
