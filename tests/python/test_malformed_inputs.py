@@ -248,26 +248,43 @@ with tempfile.TemporaryDirectory() as tmp:
         if os.path.exists(o6):
             failures.append(f"{' '.join(opts)}: usage error created {o6}")
 
-    # Leftovers (item 15): temporaries of killed runs are cleared by the next run into the
-    # folder; those of live processes and other machines' recent ones are kept.
+    # Leftovers (item 15). Beside a file pjd rewrites (here a template), the temporaries of
+    # killed runs are cleared by the next run; those of live processes and other machines'
+    # recent ones are kept. A result folder is one result: the next detect into it leaves no
+    # temporary at all (it is replaced whole).
     import socket
     host = socket.gethostname()
     for c in "/-.":
         host = host.replace(c, "_")
     dead = subprocess.Popen(["true"])
     dead.wait()
+    cfg_dir = os.path.join(tmp, "leftovers_cfg")
+    os.makedirs(cfg_dir)
+    cfg = os.path.join(cfg_dir, "smallbaselineApp.cfg")
+    open(cfg, "w").write("mintpy.load.processor = isce\n")
+    stale = [f".smallbaselineApp.cfg.tmp-{host}-{dead.pid}-0", f".other.cfg.tmp-{host}-{dead.pid}-3"]
+    kept = [f".smallbaselineApp.cfg.tmp-{host}-{os.getpid()}-0", ".smallbaselineApp.cfg.tmp-otherhost-12345-0"]
+    for name in stale + kept:
+        open(os.path.join(cfg_dir, name), "w").write("partial")
+    r = subprocess.run([pjd, "exclude", good, "--mintpy-cfg", cfg], capture_output=True, text=True)
+    checked += 1
+    left = sorted(n for n in os.listdir(cfg_dir) if ".tmp-" in n)
+    if r.returncode != 0 or left != sorted(kept):
+        failures.append(f"stale temporaries: exit {r.returncode}, left {left}, expected {sorted(kept)}: {r.stderr}")
     out = os.path.join(tmp, "leftovers")
     os.makedirs(out)
-    stale = [f".summary.json.tmp-{host}-{dead.pid}-0", f".intensity_pct.nc.tmp-{host}-{dead.pid}-3.aux.xml"]
-    kept = [f".summary.json.tmp-{host}-{os.getpid()}-0", ".summary.json.tmp-otherhost-12345-0"]
-    for name in stale + kept:
+    for name in [f".summary.json.tmp-{host}-{dead.pid}-0", f".intensity_pct.nc.tmp-{host}-{dead.pid}-3.aux.xml",
+                 "notes.txt"]:
         open(os.path.join(out, name), "w").write("partial")
     r = subprocess.run([pjd, "detect", base, "--out", out, "--no-catalog", "--no-figures", "--progress", "none"],
                        capture_output=True, text=True)
     checked += 1
     left = sorted(n for n in os.listdir(out) if ".tmp-" in n)
-    if r.returncode != 0 or left != sorted(kept):
-        failures.append(f"stale temporaries: exit {r.returncode}, left {left}, expected {sorted(kept)}: {r.stderr}")
+    if r.returncode != 0 or left or not os.path.isfile(os.path.join(out, "notes.txt")):
+        failures.append(f"result folder: exit {r.returncode}, temporaries left {left}, notes.txt kept "
+                        f"{os.path.isfile(os.path.join(out, 'notes.txt'))}: {r.stderr}")
+    if any(".tmp-" in n for n in os.listdir(tmp)):
+        failures.append(f"a temporary folder left beside the result: {os.listdir(tmp)}")
 
 for f in failures:
     print("FAIL:", f)
