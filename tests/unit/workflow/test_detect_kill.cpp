@@ -597,7 +597,7 @@ TEST_CASE("detect --out through a link replaces the folder it points to and keep
   CHECK(temporaries_in(dir.path()).empty());
 }
 
-TEST_CASE("detect --out . (the current directory) is written in place; killed at every point it is one result or has "
+TEST_CASE("detect --out . (the current directory) is written in place, and killed at every point it is one result or has "
           "no summary.json, which readers refuse",
           "[detect][catalog][workflow][kill]") {
   const Fixture fx("detect_kill_in_place");
