@@ -42,4 +42,9 @@ std::string sql_scalar(const std::filesystem::path& db, const std::string& sql);
 /// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
 RunResult run_pjd(const std::string& args);
 
+/// The start of a command prefix that runs pjd under strace. LeakSanitizer cannot work under
+/// ptrace (it aborts the process at exit), so the traced pjd runs without leak checking
+/// (harmless in builds without ASan; every other sanitizer check stays on).
+inline constexpr const char* kStrace = "strace -E ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 ";
+
 }  // namespace pjd::test

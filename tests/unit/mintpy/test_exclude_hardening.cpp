@@ -702,7 +702,7 @@ bool have_tool(const char* path) { return ::access(path, X_OK) == 0; }
 /// How many pwrite64 calls `pjd ARGS` makes (strace).
 int count_pwrites(const std::string& args) {
   const fs::path log = fs::path(pjd::test::kBuildDir) / "test_tmp" / ("exh_strace_" + std::to_string(::getpid()));
-  run("", args, "strace -f -o " + log.string() + " -e trace=pwrite64");
+  run("", args, std::string(pjd::test::kStrace) + "-f -o " + log.string() + " -e trace=pwrite64");
   std::istringstream in(slurp(log));
   fs::remove(log);
   int n = 0;
@@ -715,7 +715,7 @@ int count_pwrites(const std::string& args) {
 /// HDF5 makes to the stack, including those inside one H5Fflush.
 Run kill_before_pwrite(int n, const std::string& args) {
   return run("", args,
-             "strace -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when=" + std::to_string(n));
+             std::string(pjd::test::kStrace) + "-f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when=" + std::to_string(n));
 }
 
 /// Runs `args`; when pjd refuses a file left longer than its recorded end, runs the repair it

@@ -350,7 +350,7 @@ bool have_strace() { return ::access("/usr/bin/strace", X_OK) == 0; }
 /// The lines of an strace log, for `pjd ARGS` run under `strace OPTIONS`.
 std::vector<std::string> strace_lines(const std::string& options, const std::string& args) {
   const fs::path log = fs::path(pjd::test::kBuildDir) / "test_tmp" / ("dk_strace_" + std::to_string(::getpid()));
-  const Run r = run("", args, "strace -f -qq -o " + log.string() + " " + options);
+  const Run r = run("", args, std::string(pjd::test::kStrace) + "-f -qq -o " + log.string() + " " + options);
   INFO(r.err);
   REQUIRE(r.code == 0);
   std::vector<std::string> lines;
@@ -510,7 +510,7 @@ TEST_CASE("detect --out --catalog killed before every write to the catalogue and
                   for (const char* suffix : {"", "-wal", "-journal"})
                     p += " -P " + (cat.parent_path() / ("c.gpkg" + std::string(suffix))).string();
                   return run("", fx.args(out, cat),
-                             "strace -f -qq -o /dev/null " + writes + p + " -e inject=" + sc +
+                             std::string(pjd::test::kStrace) + "-f -qq -o /dev/null " + writes + p + " -e inject=" + sc +
                                  ":signal=SIGKILL:when=" + std::to_string(n));
                 },
                 tw);
@@ -528,7 +528,7 @@ TEST_CASE("detect --out --catalog killed before every write to the catalogue and
       kill_case(fx, "killed before " + sc + " " + std::to_string(n) + ": " + line.substr(0, 160),
                 [&](const fs::path& out, const fs::path& cat) {
                   return run("", fx.args(out, cat),
-                             "strace -f -qq -o /dev/null " + renames + " -e inject=" + sc +
+                             std::string(pjd::test::kStrace) + "-f -qq -o /dev/null " + renames + " -e inject=" + sc +
                                  ":signal=SIGKILL:when=" + std::to_string(n));
                 },
                 tr);
