@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -49,6 +51,30 @@ std::string sql_scalar(const std::filesystem::path& db, const std::string& sql) 
   INFO(db.string() << ": " << sql << ": " << error);
   CHECK(error.empty());
   return out;
+}
+
+KillableRun run_killable(const std::string& env, const std::string& args, const std::string& wrapper, int timeout_s) {
+  static int counter = 0;
+  const char* exe = std::getenv("PJD_TEST_PJD_EXE");
+  const std::filesystem::path base = std::filesystem::path(kBuildDir) / "test_tmp" /
+                                     ("kr_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::create_directories(base.parent_path());
+  const std::string cmd = "env " + env + " timeout " + std::to_string(timeout_s) + " " + wrapper + " " +
+                          (exe != nullptr && *exe != '\0' ? exe : kPjdExe) + " " + args + " >" + base.string() +
+                          ".out 2>" + base.string() + ".err";
+  const int status = std::system(cmd.c_str());
+  KillableRun r;
+  if (WIFEXITED(status)) {
+    r.code = WEXITSTATUS(status);
+    r.killed = r.code == 128 + SIGKILL;  // the shell (or strace) reports a child killed by a signal as 128 + signal
+  } else if (WIFSIGNALED(status)) {
+    r.killed = WTERMSIG(status) == SIGKILL;
+  }
+  r.out = slurp(base.string() + ".out");
+  r.err = slurp(base.string() + ".err");
+  std::filesystem::remove(base.string() + ".out");
+  std::filesystem::remove(base.string() + ".err");
+  return r;
 }
 
 std::string slurp(const std::filesystem::path& p) {

@@ -42,6 +42,17 @@ std::string sql_scalar(const std::filesystem::path& db, const std::string& sql);
 /// Runs `pjd ARGS` (args are passed to the shell as written) and captures stdout and stderr.
 RunResult run_pjd(const std::string& args);
 
+/// A pjd run that a test may kill: its exit code, or that SIGKILL ended it.
+struct KillableRun {
+  int code = -1;        ///< exit code when the process exited
+  bool killed = false;  ///< ended by SIGKILL (directly, or reported by the shell or strace as 128 + 9)
+  std::string out, err;
+};
+
+/// Runs `env ENV timeout TIMEOUT_S [WRAPPER] pjd ARGS` (pjd: $PJD_TEST_PJD_EXE, else the
+/// build's); a hang shows as exit code 124.
+KillableRun run_killable(const std::string& env, const std::string& args, const std::string& wrapper, int timeout_s);
+
 /// The start of a command prefix that runs pjd under strace. LeakSanitizer cannot work under
 /// ptrace (it aborts the process at exit), so the traced pjd runs without leak checking
 /// (harmless in builds without ASan; every other sanitizer check stays on).

@@ -35,38 +35,11 @@ using pjd::test::TempDir;
 
 namespace {
 
-std::string pjd_exe() {
-  const char* e = std::getenv("PJD_TEST_PJD_EXE");
-  return e != nullptr && *e != '\0' ? e : pjd::test::kPjdExe;
-}
+using Run = pjd::test::KillableRun;
 
-struct Run {
-  int code = -1;        ///< exit code when the process exited
-  bool killed = false;  ///< ended by SIGKILL
-  std::string out, err;
-};
-
-/// Runs `env ENV timeout 60 [WRAPPER] pjd ARGS`; a hang shows as exit code 124.
+/// `env ENV timeout 60 [WRAPPER] pjd ARGS`.
 Run run(const std::string& env, const std::string& args, const std::string& wrapper = "") {
-  static int counter = 0;
-  const fs::path base = fs::path(pjd::test::kBuildDir) / "test_tmp" /
-                        ("exh_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  fs::create_directories(base.parent_path());
-  const std::string cmd = "env " + env + " timeout 60 " + wrapper + " " + pjd_exe() + " " + args + " >" + base.string() + ".out 2>" +
-                          base.string() + ".err";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  if (WIFEXITED(status)) {
-    r.code = WEXITSTATUS(status);
-    r.killed = r.code == 128 + SIGKILL;  // the shell reports a child killed by a signal as 128 + signal
-  } else if (WIFSIGNALED(status)) {
-    r.killed = WTERMSIG(status) == SIGKILL;
-  }
-  r.out = slurp(base.string() + ".out");
-  r.err = slurp(base.string() + ".err");
-  fs::remove(base.string() + ".out");
-  fs::remove(base.string() + ".err");
-  return r;
+  return pjd::test::run_killable(env, args, wrapper, 60);
 }
 
 std::size_t line_count(const std::string& s) {

@@ -47,34 +47,11 @@ bool contains(const std::string& s, const std::string& what) { return s.find(wha
 const char* const kSmallStack = " --size tiny --n-burst 4 --seed 5 --n-dates 6 --connections 2 --length 120 --width 40 "
                                 "--progress none";
 
-struct Run {
-  int code = -1;
-  bool killed = false;
-  std::string out, err;
-};
+using Run = pjd::test::KillableRun;
 
 /// `env ENV timeout 120 [WRAPPER] pjd ARGS`.
 Run run(const std::string& env, const std::string& args, const std::string& wrapper = "") {
-  static int counter = 0;
-  const fs::path base = fs::path(pjd::test::kBuildDir) / "test_tmp" /
-                        ("dk_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  fs::create_directories(base.parent_path());
-  const std::string cmd = "env " + env + " timeout 120 " + wrapper + " " + pjd::test::kPjdExe + " " + args + " >" +
-                          base.string() + ".out 2>" + base.string() + ".err";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  if (WIFEXITED(status)) {
-    r.code = WEXITSTATUS(status);
-    // strace reports the traced process's death by signal as its own: exit 128 + 9.
-    r.killed = r.code == 137 || r.code == 128 + SIGKILL;
-  } else if (WIFSIGNALED(status)) {
-    r.killed = WTERMSIG(status) == SIGKILL;
-  }
-  r.out = slurp(base.string() + ".out");
-  r.err = slurp(base.string() + ".err");
-  fs::remove(base.string() + ".out");
-  fs::remove(base.string() + ".err");
-  return r;
+  return pjd::test::run_killable(env, args, wrapper, 120);
 }
 
 /// summary.json without what differs between two runs of the same result.
